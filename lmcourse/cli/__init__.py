@@ -1,0 +1,58 @@
+"""The ``lmcourse`` command line: one entry point, one sub-command module per family.
+
+Each module in :data:`COMMAND_MODULES` (``lmcourse/cli/<name>.py``) has ``register(subparsers)``, which
+adds its sub-commands with ``set_defaults(func=run)``; ``run(args)`` returns the exit code. A
+:class:`~lmcourse.errors.UserError` anywhere becomes one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from lmcourse import __version__
+from lmcourse.errors import UserError
+
+COMMAND_MODULES = ["data"]
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line (plus the usage) and exit code 2, as everywhere else."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"lmcourse: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = ArgumentParser(
+        prog="lmcourse",
+        description="Language models from counted N-grams to Transformers, compared on perplexity.",
+    )
+    parser.add_argument("--version", action="version", version=f"lmcourse {__version__}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=ArgumentParser)
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(f"lmcourse.cli.{module_name}").register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except UserError as error:
+        print(f"lmcourse: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("lmcourse: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

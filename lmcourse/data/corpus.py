@@ -1,0 +1,142 @@
+"""An encoded corpus: one flat stream of token ids per split, the form every model reads.
+
+For the sentences ``["the", "cat"]`` and ``["a", "dog", "ran"]`` a split's stream is::
+
+    tokens          = [the, cat, </s>, a, dog, ran, </s>]      (ids, int32)
+    sentence_starts = [0, 3, 7]                                 (sentence i = tokens[starts[i]:starts[i+1]])
+
+Every position of ``tokens`` is a *predicted token*: each word and one ``</s>`` per sentence. ``<s>`` never
+appears in the stream: it is context only, added by the models that need it (an N-gram model pads each
+sentence with ``<s>``; a neural model starts from it). This is the evaluation convention of
+:mod:`lmcourse.evaluation`: every model gives one log-probability per position of ``tokens``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lmcourse.data.vocabulary import EOS_ID, UNK_ID, Vocabulary
+from lmcourse.errors import UserError
+
+SPLITS = ("train", "valid", "test")
+
+
+@dataclass
+class EncodedSplit:
+    """One split as a flat id stream with ``</s>`` closing every sentence."""
+
+    tokens: np.ndarray
+    sentence_starts: np.ndarray
+
+    @classmethod
+    def from_sentences(cls, sentences: Sequence[Sequence[str]], vocab: Vocabulary) -> EncodedSplit:
+        """Encode token sentences (out-of-vocabulary words become ``<unk>``), appending ``</s>`` to each."""
+        lengths = np.fromiter((len(s) + 1 for s in sentences), dtype=np.int64, count=len(sentences))
+        sentence_starts = np.zeros(len(sentences) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=sentence_starts[1:])
+        flat_words = [word for sentence in sentences for word in sentence]
+        tokens = np.full(int(sentence_starts[-1]), EOS_ID, dtype=np.int32)
+        is_word = np.ones(len(tokens), dtype=bool)
+        is_word[sentence_starts[1:] - 1] = False
+        tokens[is_word] = vocab.encode(flat_words)
+        return cls(tokens=tokens, sentence_starts=sentence_starts)
+
+    @property
+    def num_sentences(self) -> int:
+        return len(self.sentence_starts) - 1
+
+    @property
+    def num_predicted(self) -> int:
+        """Predicted tokens: every word plus one ``</s>`` per sentence."""
+        return len(self.tokens)
+
+    @property
+    def num_words(self) -> int:
+        return self.num_predicted - self.num_sentences
+
+    @property
+    def unk_rate(self) -> float:
+        """The fraction of words that are ``<unk>``."""
+        return float(np.count_nonzero(self.tokens == UNK_ID)) / max(self.num_words, 1)
+
+    def sentences(self) -> Iterator[np.ndarray]:
+        """Each sentence's ids, ending with ``</s>``."""
+        for start, end in zip(self.sentence_starts[:-1], self.sentence_starts[1:]):
+            yield self.tokens[start:end]
+
+    def summary(self) -> dict:
+        return {
+            "sentences": self.num_sentences,
+            "words": self.num_words,
+            "predicted_tokens": self.num_predicted,
+            "unk_rate": round(self.unk_rate, 6),
+        }
+
+
+@dataclass
+class Corpus:
+    """A named corpus: its vocabulary (chosen on train) and its encoded splits.
+
+    A split that is not available is ``None`` in ``splits`` with the reason in ``missing``.
+    """
+
+    name: str
+    vocab: Vocabulary
+    splits: dict[str, EncodedSplit | None]
+    missing: dict[str, str] = field(default_factory=dict)
+    level: str = "word"
+
+    def split(self, name: str) -> EncodedSplit:
+        """The encoded split ``name`` ("train", "valid" or "test"); a clear error if it is missing."""
+        if name not in SPLITS:
+            raise UserError(f"unknown split {name!r}: use one of {', '.join(SPLITS)}")
+        encoded = self.splits.get(name)
+        if encoded is None:
+            reason = self.missing.get(name, "not available")
+            raise UserError(f"corpus {self.name!r} has no {name} split ({reason})")
+        return encoded
+
+    @property
+    def vocab_size(self) -> int:
+        """Words in the vocabulary plus ``<unk>`` (``<s>`` and ``</s>`` not counted)."""
+        return len(self.vocab.words) + 1
+
+    def info(self) -> dict:
+        """Sizes per split, as ``lmcourse data info --json`` prints them."""
+        result: dict = {"name": self.name, "level": self.level, "vocab_size": self.vocab_size}
+        for split_name in SPLITS:
+            encoded = self.splits.get(split_name)
+            result[split_name] = encoded.summary() if encoded is not None else None
+        if self.missing:
+            result["missing"] = dict(self.missing)
+        return result
+
+    @classmethod
+    def from_sentences(
+        cls,
+        name: str,
+        sentences_by_split: Mapping[str, Sequence[Sequence[str]] | None],
+        vocab: Vocabulary | None = None,
+        min_count: int = 1,
+        max_size: int | None = None,
+        level: str = "word",
+    ) -> Corpus:
+        """Build an in-memory corpus; the vocabulary, if not given, is chosen on the train sentences."""
+        if vocab is None:
+            train = sentences_by_split.get("train")
+            if train is None:
+                raise UserError(f"corpus {name!r}: a vocabulary needs a train split")
+            vocab = Vocabulary.from_sentences(train, max_size=max_size, min_count=min_count)
+        splits: dict[str, EncodedSplit | None] = {}
+        missing: dict[str, str] = {}
+        for split_name in SPLITS:
+            sentences = sentences_by_split.get(split_name)
+            if sentences is None:
+                splits[split_name] = None
+                missing[split_name] = "not provided"
+            else:
+                splits[split_name] = EncodedSplit.from_sentences(sentences, vocab)
+        return cls(name=name, vocab=vocab, splits=splits, missing=missing, level=level)

@@ -1,0 +1,123 @@
+"""Readers: how each corpus's raw files become tokenized sentences, split into train/valid/test.
+
+Every reader returns a :class:`RawCorpus`: for each split a list of sentences (lists of token strings),
+or ``None`` with the reason where the split's files are not there. Readers do no vocabulary work: the
+registry chooses the vocabulary on train and encodes (see :mod:`lmcourse.data.registry`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lmcourse.data.corpus import SPLITS
+from lmcourse.errors import UserError
+
+Sentences = list[list[str]]
+
+# Word tokens of plain text (Tiny Shakespeare): runs of letters with inner apostrophes ("o'er", "'tis" is
+# split as "'" + "tis"), runs of digits, or any single other non-space character (punctuation).
+WORD_PATTERN = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*|[0-9]+|[^\sA-Za-z0-9]")
+
+
+@dataclass
+class RawCorpus:
+    splits: dict[str, Sentences | None]
+    missing: dict[str, str] = field(default_factory=dict)
+
+
+def split_documents(documents: Sequence[Sentences]) -> RawCorpus:
+    """Document ``i`` (in sorted order) goes to valid if ``i % 10 == 8``, to test if ``== 9``, else to train."""
+    splits: dict[str, Sentences | None] = {name: [] for name in SPLITS}
+    for index, sentences in enumerate(documents):
+        name = "valid" if index % 10 == 8 else "test" if index % 10 == 9 else "train"
+        splits[name].extend(sentences)
+    return RawCorpus(splits)
+
+
+def split_by_position(sentences: Sentences, train: float = 0.90, valid: float = 0.05) -> RawCorpus:
+    """The first 90% of sentences train, the next 5% valid, the last 5% test."""
+    n = len(sentences)
+    train_end, valid_end = int(n * train), int(n * (train + valid))
+    return RawCorpus({
+        "train": sentences[:train_end],
+        "valid": sentences[train_end:valid_end],
+        "test": sentences[valid_end:],
+    })
+
+
+# -- NLTK corpora ------------------------------------------------------------------------------------------
+def nltk_corpus_reader(name: str):
+    """NLTK's lazy reader for corpus ``name`` (``brown``, ``treebank``), or a clear error if it is absent."""
+    import nltk
+
+    from lmcourse.data.paths import find_nltk_corpus
+
+    if find_nltk_corpus(name) is None:
+        raise UserError(
+            f"corpus {name!r} is not downloaded: run `lmcourse data fetch {name}` "
+            f"(or set NLTK_DATA to a folder holding corpora/{name}.zip)"
+        )
+    return getattr(nltk.corpus, name)
+
+
+def read_brown() -> RawCorpus:
+    """NLTK's Brown corpus: 500 documents in fileid order, every token lowercased."""
+    brown = nltk_corpus_reader("brown")
+    documents = [
+        [[word.lower() for word in sentence] for sentence in brown.sents(fileid)]
+        for fileid in sorted(brown.fileids())
+    ]
+    return split_documents(documents)
+
+
+def read_treebank() -> RawCorpus:
+    """NLTK's 10% Penn Treebank sample: null elements (tag ``-NONE-``) dropped, tokens lowercased."""
+    treebank = nltk_corpus_reader("treebank")
+    documents = []
+    for fileid in sorted(treebank.fileids()):
+        sentences = []
+        for tagged in treebank.tagged_sents(fileid):
+            words = [word.lower() for word, tag in tagged if tag != "-NONE-"]
+            if words:
+                sentences.append(words)
+        documents.append(sentences)
+    return split_documents(documents)
+
+
+# -- plain-text files --------------------------------------------------------------------------------------
+def nonempty_lines(path: Path) -> list[str]:
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def read_tinyshakespeare_words(directory: Path) -> RawCorpus:
+    """Every non-empty line a sentence, tokens by :data:`WORD_PATTERN`, lowercased; split by position."""
+    lines = nonempty_lines(directory / "input.txt")
+    return split_by_position([WORD_PATTERN.findall(line.lower()) for line in lines])
+
+
+def read_tinyshakespeare_chars(directory: Path) -> RawCorpus:
+    """Every non-empty line a sentence of characters (case and spaces kept); ``</s>`` plays the newline."""
+    lines = nonempty_lines(directory / "input.txt")
+    return split_by_position([list(line) for line in lines])
+
+
+def read_split_files(directory: Path, filenames: dict[str, Sequence[str]]) -> RawCorpus:
+    """One sentence a line, tokens separated by whitespace, empty lines skipped.
+
+    ``filenames`` maps each split to the file names it may have (the first that exists is read).
+    """
+    splits: dict[str, Sentences | None] = {}
+    missing: dict[str, str] = {}
+    for split_name in SPLITS:
+        candidates = [directory / filename for filename in filenames[split_name]]
+        found = next((path for path in candidates if path.is_file()), None)
+        if found is None:
+            splits[split_name] = None
+            missing[split_name] = f"no {' or '.join(filenames[split_name])} in {directory}"
+            continue
+        text = found.read_text(encoding="utf-8")
+        splits[split_name] = [line.split() for line in text.splitlines() if line.strip()]
+    return RawCorpus(splits, missing)

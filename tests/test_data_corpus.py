@@ -1,0 +1,86 @@
+"""Encoded corpora, folder corpora, the cache, and export."""
+
+import numpy as np
+import pytest
+
+from lmcourse.cli import main
+from lmcourse.data import EOS_ID, UNK_ID, Corpus, EncodedSplit, Vocabulary, load_corpus
+from lmcourse.errors import UserError
+
+
+def test_stream_layout():
+    vocab = Vocabulary(["the", "cat", "a", "dog", "ran"])
+    split = EncodedSplit.from_sentences([["the", "cat"], ["a", "dog", "ran", "zebra"]], vocab)
+    assert split.tokens.tolist() == [3, 4, EOS_ID, 5, 6, 7, UNK_ID, EOS_ID]
+    assert split.sentence_starts.tolist() == [0, 3, 8]
+    assert (split.num_sentences, split.num_words, split.num_predicted) == (2, 6, 8)
+    assert split.unk_rate == pytest.approx(1 / 6)
+    assert [s.tolist() for s in split.sentences()] == [[3, 4, 2], [5, 6, 7, 0, 2]]
+
+
+def test_empty_sentence_is_just_an_end():
+    split = EncodedSplit.from_sentences([[], ["a"]], Vocabulary(["a"]))
+    assert split.tokens.tolist() == [EOS_ID, 3, EOS_ID]
+
+
+def test_missing_split_is_a_clear_error():
+    corpus = Corpus.from_sentences("toy", {"train": [["a"]]})
+    with pytest.raises(UserError, match="no test split"):
+        corpus.split("test")
+
+
+def write_folder(folder, train, valid, test):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in (("train", train), ("valid", valid), ("test", test)):
+        if text is not None:
+            (folder / f"{name}.txt").write_text(text)
+
+
+def test_folder_corpus_vocabulary_and_min_count(tmp_path, isolated_data_home):
+    write_folder(tmp_path / "c", "a b a\nb c\n\n", "a d\n", "c c\n")
+    corpus = load_corpus(tmp_path / "c")
+    assert corpus.vocab.words == ["a", "b", "c"]
+    assert corpus.split("valid").tokens.tolist() == [3, UNK_ID, EOS_ID]
+    assert corpus.split("train").num_sentences == 2  # the empty line is skipped
+    thresholded = load_corpus(tmp_path / "c", min_count=2)
+    assert thresholded.vocab.words == ["a", "b"]
+
+
+def test_cache_is_used_and_invalidated(tmp_path, isolated_data_home):
+    write_folder(tmp_path / "c", "a b\n", "a\n", "b\n")
+    first = load_corpus(tmp_path / "c")
+    cached = list((isolated_data_home / "cache").glob("*.npz"))
+    assert len(cached) == 1
+    second = load_corpus(tmp_path / "c")
+    assert second.vocab == first.vocab
+    np.testing.assert_array_equal(second.split("train").tokens, first.split("train").tokens)
+    (tmp_path / "c" / "train.txt").write_text("a b c c\n")  # changed input: a new cache entry
+    third = load_corpus(tmp_path / "c")
+    assert third.vocab.words == ["c", "a", "b"]
+    assert len(list((isolated_data_home / "cache").glob("*.npz"))) == 2
+
+
+def test_damaged_cache_is_rebuilt(tmp_path, isolated_data_home):
+    write_folder(tmp_path / "c", "a b\n", "a\n", "b\n")
+    load_corpus(tmp_path / "c")
+    (cache_file,) = (isolated_data_home / "cache").glob("*.npz")
+    cache_file.write_bytes(b"not a zip")
+    assert load_corpus(tmp_path / "c").vocab.words == ["a", "b"]
+
+
+def test_folder_without_train_is_a_clear_error(tmp_path, isolated_data_home):
+    write_folder(tmp_path / "c", None, "a\n", "b\n")
+    with pytest.raises(UserError, match="no train.txt"):
+        load_corpus(tmp_path / "c")
+
+
+def test_export_round_trips_through_a_folder_corpus(tmp_path, isolated_data_home, capsys):
+    write_folder(tmp_path / "c", "a b a\nb c\n", "a d\n", "c c x\n")
+    out = tmp_path / "export"
+    for split in ("train", "valid", "test"):
+        assert main(["data", "export", str(tmp_path / "c"), "--split", split,
+                     "--out", str(out / f"{split}.txt")]) == 0
+    assert (out / "valid.txt").read_text() == "a <unk>\n"
+    original, exported = load_corpus(tmp_path / "c"), load_corpus(out)
+    for split in ("train", "valid", "test"):
+        np.testing.assert_array_equal(original.split(split).tokens, exported.split(split).tokens)

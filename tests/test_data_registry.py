@@ -1,0 +1,95 @@
+"""The registered corpora, read from the real data (skipped where it is absent)."""
+
+import time
+
+import pytest
+from conftest import requires_corpus
+
+from lmcourse.data import REGISTRY, get_spec, load_corpus
+from lmcourse.data.sources import WORD_PATTERN
+from lmcourse.errors import UserError
+
+
+def test_every_corpus_says_where_it_comes_from():
+    for spec in REGISTRY.values():
+        assert spec.description and spec.source and spec.reader is not None
+        assert spec.grammar or spec.nltk_package or spec.remote_files, f"{spec.name} cannot be fetched"
+
+
+def test_unknown_corpus_names_the_known_ones():
+    with pytest.raises(UserError, match="unknown corpus 'nope'.*brown"):
+        load_corpus("nope")
+
+
+def test_word_pattern():
+    assert WORD_PATTERN.findall("o'er the hill, 'tis 1599!") == ["o'er", "the", "hill", ",", "'", "tis",
+                                                                   "1599", "!"]
+
+
+@requires_corpus("brown")
+def test_brown_split_and_vocabulary_match_the_issue():
+    corpus = load_corpus("brown")
+    assert corpus.vocab_size == 10_001
+    sizes = {name: (corpus.split(name).num_words, corpus.split(name).num_sentences)
+             for name in ("train", "valid", "test")}
+    assert sizes == {"train": (929_728, 46_175), "valid": (115_661, 5_523), "test": (115_803, 5_642)}
+    assert corpus.split("valid").num_predicted == 121_184
+    assert corpus.vocab.words[:3] == ["the", ",", "."]
+
+
+@requires_corpus("brown")
+def test_brown_second_load_comes_from_the_cache():
+    load_corpus("brown")
+    start = time.perf_counter()
+    corpus = load_corpus("brown")
+    elapsed = time.perf_counter() - start
+    # Not a speed assertion: a cache hit returns arrays read from the .npz, which we check by identity
+    # of content, and we only print the time for the curious.
+    print(f"cached Brown load: {elapsed:.3f} s")
+    assert corpus.split("train").tokens.dtype.name == "int32"
+
+
+@requires_corpus("brown")
+def test_brown_cache_matches_a_fresh_build():
+    import numpy as np
+
+    cached, fresh = load_corpus("brown"), load_corpus("brown", use_cache=False)
+    assert cached.vocab == fresh.vocab
+    for split in ("train", "valid", "test"):
+        np.testing.assert_array_equal(cached.split(split).tokens, fresh.split(split).tokens)
+        np.testing.assert_array_equal(cached.split(split).sentence_starts, fresh.split(split).sentence_starts)
+
+
+@requires_corpus("treebank")
+def test_treebank_drops_null_elements():
+    corpus = load_corpus("treebank")
+    assert "*-1" not in corpus.vocab and "0" not in corpus.vocab.words[:50]
+    assert corpus.split("train").num_sentences > corpus.split("test").num_sentences > 0
+
+
+@requires_corpus("tinyshakespeare")
+def test_tinyshakespeare_word_and_char_levels():
+    words, chars = load_corpus("tinyshakespeare"), load_corpus("tinyshakespeare-char")
+    assert chars.level == "char" and words.level == "word"
+    assert words.split("train").num_sentences == chars.split("train").num_sentences
+    total = sum(chars.split(s).num_sentences for s in ("train", "valid", "test"))
+    assert chars.split("train").num_sentences == int(total * 0.9)
+    assert " " in chars.vocab and "First" not in chars.vocab
+
+
+@requires_corpus("ptb")
+def test_ptb_without_train_says_which_split_is_missing():
+    corpus = load_corpus("ptb")
+    info = corpus.info()
+    if info["train"] is None:
+        assert "ptb.train.txt" in info["missing"]["train"]
+        with pytest.raises(UserError, match="no train split"):
+            corpus.split("train")
+    assert info["valid"]["predicted_tokens"] == 73_760  # 70,390 words + 3,370 sentence ends
+    assert corpus.split("valid").unk_rate > 0  # PTB's own <unk> is kept as our <unk>
+
+
+def test_missing_file_corpus_names_fetch(isolated_data_home):
+    with pytest.raises(UserError, match="lmcourse data fetch tinyshakespeare"):
+        load_corpus("tinyshakespeare")
+    assert not get_spec("tinyshakespeare").is_present()
