@@ -6,7 +6,7 @@ import pytest
 from conftest import requires_corpus
 
 from lmcourse.data import REGISTRY, get_spec, load_corpus
-from lmcourse.data.sources import WORD_PATTERN
+from lmcourse.data.sources import read_tinyshakespeare_words
 from lmcourse.errors import UserError
 
 
@@ -21,9 +21,11 @@ def test_unknown_corpus_names_the_known_ones():
         load_corpus("nope")
 
 
-def test_word_pattern():
-    assert WORD_PATTERN.findall("o'er the hill, 'tis 1599!") == ["o'er", "the", "hill", ",", "'", "tis",
-                                                                   "1599", "!"]
+def test_tinyshakespeare_word_tokens(tmp_path):
+    (tmp_path / "input.txt").write_text("O'er the hill, 'tis 1599!\n\n" * 20)
+    raw = read_tinyshakespeare_words(tmp_path)
+    assert raw.splits["train"][0] == ["o'er", "the", "hill", ",", "'", "tis", "1599", "!"]
+    assert [len(raw.splits[s]) for s in ("train", "valid", "test")] == [18, 1, 1]
 
 
 @requires_corpus("brown")

@@ -7,20 +7,15 @@ registry chooses the vocabulary on train and encodes (see :mod:`lmcourse.data.re
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lmcourse.data.corpus import SPLITS
 from lmcourse.errors import UserError
+from lmcourse.tokens import tokenize
 
 Sentences = list[list[str]]
-
-# Word tokens of plain text (Tiny Shakespeare): runs of letters with inner apostrophes ("o'er", "'tis" is
-# split as "'" + "tis"), runs of digits, or any single other non-space character (punctuation).
-WORD_PATTERN = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*|[0-9]+|[^\sA-Za-z0-9]")
-
 
 @dataclass
 class RawCorpus:
@@ -93,9 +88,9 @@ def nonempty_lines(path: Path) -> list[str]:
 
 
 def read_tinyshakespeare_words(directory: Path) -> RawCorpus:
-    """Every non-empty line a sentence, tokens by :data:`WORD_PATTERN`, lowercased; split by position."""
+    """Every non-empty line a sentence, lowercased and tokenized by :func:`lmcourse.tokens.tokenize`."""
     lines = nonempty_lines(directory / "input.txt")
-    return split_by_position([WORD_PATTERN.findall(line.lower()) for line in lines])
+    return split_by_position([tokenize(line) for line in lines])
 
 
 def read_tinyshakespeare_chars(directory: Path) -> RawCorpus:
