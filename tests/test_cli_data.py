@@ -61,3 +61,17 @@ def test_export_to_a_folder_path_is_refused(tmp_path):
     (folder / "train.txt").write_text("a b\n")
     result = lmcourse("data", "export", str(folder), "--split", "train", "--out", str(tmp_path))
     assert result.returncode == 2 and "is a folder" in result.stderr
+
+
+def test_data_info_synthetic_shows_the_floor():
+    result = lmcourse("data", "info", "synthetic", "--json")
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)
+    for key in ("name", "vocab_size", "train", "valid", "test", "entropy_nats_per_token",
+                "entropy_bits_per_token", "floor_perplexity", "grammar"):
+        assert key in info, key
+    assert info["floor_perplexity"] > 1
+    assert abs(info["entropy_bits_per_token"] * 0.6931471805599453 - info["entropy_nats_per_token"]) < 1e-9
+    assert info["grammar"].endswith(".pcfg")
+    human = lmcourse("data", "info", "synthetic")
+    assert "floor perplexity" in human.stdout and "Traceback" not in human.stderr

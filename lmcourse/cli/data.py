@@ -99,7 +99,12 @@ def run_info(args: argparse.Namespace) -> int:
                      f"floor perplexity {info['floor_perplexity']:.3f}")
         lines.append(f"  grammar: {info['grammar']}")
         for key, value in (info.get("grammar_stats") or {}).items():
-            shown = f"{value:.4g}" if isinstance(value, float) and math.isfinite(value) else value
+            if isinstance(value, float) and math.isfinite(value):
+                shown = f"{value:.4g}"
+            elif isinstance(value, (list, tuple)):
+                shown = ", ".join(map(str, value))
+            else:
+                shown = value
             lines.append(f"    {key}: {shown}")
     emit(info, args.json, lines)
     return 0
