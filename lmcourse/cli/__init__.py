@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from lmcourse import __version__
 from lmcourse.errors import UserError
 
-COMMAND_MODULES = ["data"]
+COMMAND_MODULES = ["data", "grade", "ngram"]
 
 
 class ArgumentParser(argparse.ArgumentParser):

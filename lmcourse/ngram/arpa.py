@@ -1,0 +1,262 @@
+"""ARPA files: the standard text format of backoff N-gram models (SRILM, KenLM, ...).
+
+    \\data\\
+    ngram 1=4                       how many N-grams of each order follow
+    ngram 2=3
+
+    \\1-grams:
+    -99         <s>     -0.30103    log10 p(w)   w   log10 b(w)   (the backoff weight is optional, default 0)
+    -0.69897    </s>
+    ...
+    \\2-grams:
+    -0.30103    <s> a               log10 p(w | h)   h w   [log10 b(h w) for orders below the highest]
+    ...
+    \\end\\
+
+A reader scores with the backoff rule of :mod:`lmcourse.ngram.base`. ``<s>`` gets probability 0 (written
+-99, by convention) and is only a context. Files are written atomically (a temporary file, then a rename).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+from lmcourse.data.vocabulary import SPECIAL_TOKENS, Vocabulary
+from lmcourse.errors import UserError
+from lmcourse.files import atomic_output
+from lmcourse.ngram.base import BackoffModel, BackoffTables
+from lmcourse.ngram.counting import OrderTable
+
+LOG10 = math.log(10.0)
+ARPA_ZERO = -99.0  # log10 of probability 0 in ARPA files
+
+
+def _format_log10(values: np.ndarray) -> list[str]:
+    log10 = np.asarray(values, dtype=np.float64) / LOG10
+    log10 = np.where(np.isfinite(log10), log10, ARPA_ZERO)
+    return [f"{x:.7g}" for x in np.maximum(log10, ARPA_ZERO)]
+
+
+def write_arpa(model: BackoffModel, path: str | os.PathLike) -> Path:
+    """Write a backoff-form model (modified KN, Katz, backoff KN, ...) as an ARPA file, atomically."""
+    if not isinstance(model, BackoffModel) or model.backoff is None:
+        raise UserError(f"{type(model).__name__} has no backoff form to write as ARPA (fit it first; "
+                        "add-k smoothing cannot be written as ARPA)")
+    if not model.normalized:
+        raise UserError(f"{type(model).__name__} gives unnormalized scores, which an ARPA file cannot hold")
+    if model.vocab is None:
+        raise UserError("writing ARPA needs the model's vocabulary: fit it with a Corpus or vocab=...")
+    tables = model.backoff
+    tokens = model.vocab.id_to_token
+    for token in tokens:
+        if not token or re.search(r"\s", token):
+            raise UserError(f"cannot write ARPA: the word {token!r} is empty or contains white space")
+    path = Path(path)
+    with atomic_output(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
+        out.write("\\data\\\n")
+        for k in range(1, tables.order + 1):
+            out.write(f"ngram {k}={len(tables.tables[k])}\n")
+        text = {1: tokens}
+        for k in range(1, tables.order + 1):
+            out.write(f"\n\\{k}-grams:\n")
+            if k > 1:
+                previous, word_ids = text[k - 1], tables.tables[k].words
+                text[k] = [previous[c] + " " + tokens[w] for c, w in zip(tables.tables[k].contexts.tolist(),
+                                                                      word_ids.tolist())]
+            probs = _format_log10(tables.log_prob[k])
+            if k < tables.order:
+                backoffs = _format_log10(tables.log_backoff[k])
+                out.writelines(f"{p}\t{g}\t{b}\n" if b != "0" else f"{p}\t{g}\n"
+                               for p, g, b in zip(probs, text[k], backoffs))
+            else:
+                out.writelines(f"{p}\t{g}\n" for p, g in zip(probs, text[k]))
+            if k > 2:
+                del text[k - 1]
+        out.write("\n\\end\\\n")
+    return path
+
+
+def _parse_float(field: str, path, line_number: int, what: str) -> float:
+    try:
+        value = float(field)
+    except ValueError:
+        raise UserError(f"{path}:{line_number}: malformed ARPA file: {what} {field!r} is not a number") from None
+    if math.isnan(value):
+        raise UserError(f"{path}:{line_number}: malformed ARPA file: {what} is NaN")
+    return value
+
+
+def read_arpa_entries(path: str | os.PathLike) -> dict[int, tuple[list[tuple[str, ...]], list[float], list[float]]]:
+    """Parse an ARPA file into {order: (ngrams as word tuples, log10 probs, log10 backoffs)}.
+
+    Any problem (no \\data\\ header, a bad ``ngram k=n`` line, a line with the wrong number of fields, a
+    non-numeric probability, fewer or more N-grams than the header says, no \\end\\) raises UserError naming
+    the file and line.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"ARPA file {path} not found")
+    declared: dict[int, int] = {}
+    entries: dict[int, tuple[list, list, list]] = {}
+    section = "start"
+    order = 0
+    last_line = 0
+    with open(path, encoding="utf-8") as lines:
+        for line_number, raw in enumerate(lines, start=1):
+            last_line = line_number
+            line = raw.strip()
+            if section == "start":
+                if line == "\\data\\":
+                    section = "header"
+                elif line:
+                    raise UserError(f"{path}:{line_number}: malformed ARPA file: expected '\\data\\', "
+                                    f"found {line[:40]!r}")
+                continue
+            if section == "header":
+                if not line:
+                    continue
+                match = re.fullmatch(r"ngram\s+(\d+)\s*=\s*(\d+)", line)
+                if match:
+                    k, n = int(match.group(1)), int(match.group(2))
+                    if k != len(declared) + 1:
+                        raise UserError(f"{path}:{line_number}: malformed ARPA file: counts header lists "
+                                        f"order {k} where order {len(declared) + 1} was expected")
+                    declared[k] = n
+                    continue
+                if line.startswith("\\") and line.endswith("-grams:"):
+                    if not declared:
+                        raise UserError(f"{path}:{line_number}: malformed ARPA file: no 'ngram k=n' counts "
+                                        "before the first section")
+                    section = "body"
+                else:
+                    raise UserError(f"{path}:{line_number}: malformed ARPA file: bad counts header line "
+                                    f"{line[:60]!r} (expected 'ngram k=n')")
+            # body
+            if not line:
+                continue
+            if line == "\\end\\":
+                section = "end"
+                break
+            match = re.fullmatch(r"\\(\d+)-grams:", line)
+            if match:
+                if order and len(entries[order][0]) != declared[order]:
+                    raise UserError(f"{path}:{line_number}: malformed ARPA file: the header declares "
+                                    f"{declared[order]} {order}-grams but {len(entries[order][0])} were listed")
+                order = int(match.group(1))
+                if order not in declared or order in entries:
+                    raise UserError(f"{path}:{line_number}: malformed ARPA file: unexpected section "
+                                    f"'{line}' (header declares orders 1..{len(declared)})")
+                entries[order] = ([], [], [])
+                continue
+            if order == 0:
+                raise UserError(f"{path}:{line_number}: malformed ARPA file: an N-gram line before any "
+                                "'\\k-grams:' section")
+            fields = line.split()
+            if len(fields) not in (order + 1, order + 2):
+                raise UserError(f"{path}:{line_number}: malformed ARPA file: a {order}-gram line needs "
+                                f"{order + 1} or {order + 2} fields, found {len(fields)}")
+            ngrams, probs, backoffs = entries[order]
+            probs.append(_parse_float(fields[0], path, line_number, "probability"))
+            ngrams.append(tuple(fields[1:order + 1]))
+            backoffs.append(_parse_float(fields[order + 1], path, line_number, "backoff weight")
+                            if len(fields) == order + 2 else 0.0)
+            if len(ngrams) > declared[order]:
+                raise UserError(f"{path}:{line_number}: malformed ARPA file: more {order}-grams than the "
+                                f"{declared[order]} the header declares")
+    if section != "end":
+        raise UserError(f"{path}:{last_line}: malformed ARPA file: truncated (no '\\end\\' line)")
+    for k, n in declared.items():
+        found = len(entries.get(k, ([],))[0])
+        if found != n:
+            raise UserError(f"{path}:{last_line}: malformed ARPA file: the header declares {n} {k}-grams "
+                            f"but {found} were listed")
+    return entries
+
+
+class ArpaModel(BackoffModel):
+    """A backoff model read from an ARPA file; it scores like any other model but cannot be re-fitted."""
+
+    smoothing = "arpa"
+
+    def fit(self, data, vocab=None, vocab_size=None):
+        raise UserError("an ArpaModel is read from a file and cannot be fitted; fit a model, then write_arpa")
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike, vocab: Vocabulary | None = None) -> ArpaModel:
+        return read_arpa(path, vocab=vocab)
+
+
+def read_arpa(path: str | os.PathLike, vocab: Vocabulary | None = None) -> ArpaModel:
+    """Read an ARPA file into an :class:`ArpaModel`.
+
+    With ``vocab`` the model uses those ids (so it can score a corpus encoded with that vocabulary); every
+    word of the file must be in it, and vocabulary ids missing from the file get probability 0. Without,
+    the vocabulary is the file's unigrams (``<unk>``, ``<s>``, ``</s>`` first).
+    """
+    entries = read_arpa_entries(path)
+    order = max(entries)
+    unigram_words = [g[0] for g in entries[1][0]]
+    given_vocab = vocab is not None
+    if vocab is None:
+        vocab = Vocabulary(w for w in unigram_words if w not in SPECIAL_TOKENS)
+    V = len(vocab)
+
+    def ids_of(words_list, k):
+        ids = np.empty((len(words_list), k), dtype=np.int64)
+        for row, words in enumerate(words_list):
+            for j, word in enumerate(words):
+                index = vocab.token_to_id.get(word)
+                if index is None and given_vocab:
+                    raise UserError(f"{path}: the ARPA word {word!r} is not in the given vocabulary")
+                if index is None:
+                    raise UserError(f"{path}: malformed ARPA file: the word {word!r} of the {k}-gram "
+                                    f"'{' '.join(words)}' is not listed among the 1-grams")
+                ids[row, j] = index
+        return ids
+
+    tables: dict[int, OrderTable] = {}
+    log_prob: dict[int, np.ndarray] = {}
+    log_backoff: dict[int, np.ndarray] = {}
+    unigram_ids = ids_of(entries[1][0], 1)[:, 0]
+    log_prob[1] = np.full(V, -np.inf)
+    backoff1 = np.zeros(V)
+    probs = np.asarray(entries[1][1]) * LOG10
+    log_prob[1][unigram_ids] = np.where(np.asarray(entries[1][1]) <= ARPA_ZERO, -np.inf, probs)
+    backoff1[unigram_ids] = np.asarray(entries[1][2]) * LOG10
+    tables[1] = OrderTable(1, np.arange(V, dtype=np.int64), np.zeros(V, np.int64), np.full(V, -1, np.int64),
+                           np.zeros(V, bool), V)
+    log_backoff[1] = backoff1
+    for k in range(2, order + 1):
+        ngram_ids = ids_of(entries[k][0], k)
+        # row of each N-gram's context in order k-1: chain the lookups through the orders
+        row = ngram_ids[:, 0].copy()
+        for j in range(2, k):
+            key = row * V + ngram_ids[:, j - 1]
+            position = np.searchsorted(tables[j].keys, key)
+            position = np.minimum(position, len(tables[j].keys) - 1)
+            missing = tables[j].keys[position] != key
+            if missing.any():
+                bad = " ".join(entries[k][0][int(np.flatnonzero(missing)[0])])
+                raise UserError(f"{path}: malformed ARPA file: the context of the {k}-gram '{bad}' is not "
+                                f"listed among the {j}-grams")
+            row = position
+        keys = row * V + ngram_ids[:, -1]
+        sort = np.argsort(keys, kind="stable")
+        keys = keys[sort]
+        if len(keys) > 1 and np.any(keys[1:] == keys[:-1]):
+            raise UserError(f"{path}: malformed ARPA file: a {k}-gram is listed twice")
+        p = np.asarray(entries[k][1])[sort]
+        log_prob[k] = np.where(p <= ARPA_ZERO, -np.inf, p * LOG10)
+        log_backoff[k] = np.asarray(entries[k][2])[sort] * LOG10
+        n = len(keys)
+        tables[k] = OrderTable(k, keys, np.zeros(n, np.int64), np.full(n, -1, np.int64), np.zeros(n, bool), V)
+    del log_backoff[order]
+    model = ArpaModel(order)
+    model.vocab, model.vocab_size = vocab, V
+    model.backoff = BackoffTables(tables, log_prob, log_backoff, V)
+    return model

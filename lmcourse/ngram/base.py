@@ -1,0 +1,296 @@
+"""The interface every N-gram model shares, and the backoff form most of them are stored in.
+
+Every model predicts, given a context, a distribution over the *predictable* ids: every word, ``<unk>`` and
+``</s>``; ``<s>`` is context only and always has probability 0. A model is used like ``nltk.lm``:
+
+    model = KneserNey(order=3).fit(corpus)              # a Corpus (its train split) or an EncodedSplit
+    model.score("cat", ["the"])                         # p(cat | the)
+    model.logscore("cat", ["the"])                      # log2 p(cat | the), as in nltk.lm
+    model.log_probs(corpus.split("test"))               # natural-log p of every predicted token (vectorized)
+    model.perplexity(corpus.split("test"))              # exp(-mean log p), lmcourse.evaluation's convention
+    model.distribution(["the"])                         # p(. | the) over all ids, sums to 1
+    model.generate(seed=0, temperature=1.0)             # one sampled sentence (a list of words)
+
+The backoff form. Most smoothing methods can be written as one table per order k of
+``log p(w | h)`` for the N-grams (h, w) seen in training, plus one *backoff weight* ``log b(h)`` per context:
+
+    p(w | h) = p*(h, w)                  if (h, w) is in the table
+             = b(h) * p(w | h')          otherwise, where h' is h without its first word
+                                         (and b(h) = 1 when h itself was never seen)
+
+This is the ARPA file format (Katz 1987; SRILM; KenLM). Interpolated models (Jelinek-Mercer, Kneser-Ney)
+fit it too: for a seen N-gram store the interpolated probability, and let b(h) be the interpolation weight of
+the lower order. :class:`BackoffModel` scores any such table set, a whole split at once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from lmcourse.data.vocabulary import BOS_ID, EOS_ID, UNK_ID, Vocabulary
+from lmcourse.errors import UserError
+from lmcourse.evaluation import evaluate_log_probs
+from lmcourse.ngram.counting import (
+    NOT_IN_MODEL,
+    NgramCounts,
+    OrderTable,
+    lookup_context,
+    lookup_stream,
+)
+
+
+def _split_and_vocab(data, vocab: Vocabulary | None):
+    """Accept a Corpus (train split + its vocabulary) or an EncodedSplit (+ a vocabulary)."""
+    if hasattr(data, "split") and hasattr(data, "vocab"):
+        return data.split("train"), data.vocab
+    if hasattr(data, "tokens") and hasattr(data, "sentence_starts"):
+        return data, vocab
+    raise TypeError("fit() takes a Corpus or an EncodedSplit (with vocab=...)")
+
+
+class NgramModel:
+    """Base class: fitting, scoring by word or by whole split, perplexity, sampling.
+
+    Subclasses implement :meth:`_fit_counts`, :meth:`log_probs` and :meth:`log_distribution`.
+    """
+
+    #: short name used by the CLI (``--smoothing``)
+    smoothing: str = ""
+    #: False for scores that are not probabilities (stupid backoff): no perplexity then.
+    normalized: bool = True
+
+    def __init__(self, order: int):
+        if int(order) < 1:
+            raise UserError(f"N-gram order must be at least 1 (got {order})")
+        self.order = int(order)
+        self.vocab: Vocabulary | None = None
+        self.vocab_size = 0
+        self.counts: NgramCounts | None = None
+
+    def __repr__(self) -> str:
+        state = f"V={self.vocab_size}" if self.vocab_size else "not fitted"
+        return f"{type(self).__name__}(order={self.order}, {state})"
+
+    # -- fitting -----------------------------------------------------------------------------------------
+    def fit(self, data, vocab: Vocabulary | None = None, vocab_size: int | None = None) -> NgramModel:
+        """Count the N-grams of ``data`` (a Corpus: its train split; or an EncodedSplit) and estimate."""
+        split, vocab = _split_and_vocab(data, vocab)
+        if vocab is not None:
+            vocab_size = len(vocab)
+        if vocab_size is None:
+            vocab_size = max(int(np.max(split.tokens, initial=EOS_ID)) + 1, EOS_ID + 1)
+        self.vocab, self.vocab_size = vocab, int(vocab_size)
+        if len(split.tokens) == 0:
+            raise UserError("cannot fit an N-gram model on an empty split")
+        self.counts = NgramCounts.from_split(split, self.order, self.vocab_size)
+        self._fit_counts(self.counts)
+        return self
+
+    def _fit_counts(self, counts: NgramCounts) -> None:
+        raise NotImplementedError
+
+    def _require_fitted(self) -> None:
+        if not self.vocab_size:
+            raise UserError(f"{type(self).__name__} is not fitted yet: call fit(corpus) first")
+
+    # -- ids and contexts --------------------------------------------------------------------------------
+    def _id(self, word) -> int:
+        if isinstance(word, (int, np.integer)):
+            return int(word)
+        if self.vocab is None:
+            raise UserError("this model has no vocabulary: score with ids, or fit with vocab=...")
+        return self.vocab.lookup(word)
+
+    def _context_ids(self, context) -> list[int]:
+        """Ids of the context, cut after the last ``<s>`` (a sentence start), then to the last N-1 tokens.
+
+        A context without ``<s>`` is taken to be the middle of a sentence (like nltk.lm); pass
+        ``["<s>", ...]`` to condition on a sentence start.
+        """
+        ids = [self._id(w) for w in (context or [])]
+        if BOS_ID in ids:
+            last_bos = len(ids) - 1 - ids[::-1].index(BOS_ID)
+            ids = ids[last_bos:]
+        return ids[max(len(ids) - (self.order - 1), 0):] if self.order > 1 else []
+
+    # -- scoring -----------------------------------------------------------------------------------------
+    def log_distribution(self, context=None) -> np.ndarray:
+        """Natural-log p(w | context) for every id w (``-inf`` for ``<s>``)."""
+        raise NotImplementedError
+
+    def distribution(self, context=None) -> np.ndarray:
+        """p(w | context) for every id w; sums to 1 over the predictable ids (``<s>`` has 0)."""
+        with np.errstate(under="ignore"):
+            return np.exp(self.log_distribution(context))
+
+    def score(self, word, context=None) -> float:
+        """p(word | context); ``word`` and ``context`` as strings or ids."""
+        return float(np.exp(self.log_distribution(context)[self._id(word)]))
+
+    def logscore(self, word, context=None) -> float:
+        """log2 p(word | context), as ``nltk.lm``'s ``logscore`` (``-inf`` for probability 0)."""
+        return float(self.log_distribution(context)[self._id(word)] / math.log(2))
+
+    def log_probs(self, split) -> np.ndarray:
+        """Natural-log probability of every predicted token of ``split`` (aligned with ``split.tokens``)."""
+        raise NotImplementedError
+
+    def evaluate(self, split) -> dict:
+        """The course's figures for a split: ``evaluate_log_probs(self.log_probs(split))``."""
+        if not self.normalized:
+            raise UserError(f"{type(self).__name__} gives scores, not probabilities: it has no perplexity")
+        with np.errstate(divide="ignore"):
+            return evaluate_log_probs(self.log_probs(split))
+
+    def perplexity(self, split) -> float:
+        """exp(-mean natural-log p) over the predicted tokens of ``split`` (``inf`` if one has p = 0)."""
+        return float(self.evaluate(split)["perplexity"])
+
+    # -- sampling ----------------------------------------------------------------------------------------
+    def generate(self, max_words: int = 50, seed: int | None = None, temperature: float = 1.0,
+                 context=None, rng: np.random.Generator | None = None) -> list[str] | list[int]:
+        """Sample one sentence word by word until ``</s>`` (or ``max_words``); words without the ``</s>``.
+
+        At temperature T each step samples from p(w | h)^(1/T), renormalized (T < 1 sharper, T > 1 flatter).
+        Returns strings if the model has a vocabulary, else ids. ``seed`` makes it reproducible.
+        """
+        self._require_fitted()
+        if temperature <= 0:
+            raise UserError(f"temperature must be positive (got {temperature})")
+        rng = rng if rng is not None else np.random.default_rng(seed)
+        history = [BOS_ID] + [self._id(w) for w in (context or [])]
+        sentence: list[int] = []
+        for _ in range(max_words):
+            log_p = self.log_distribution(history) / temperature
+            log_p[BOS_ID] = -np.inf
+            finite = np.isfinite(log_p)
+            if not finite.any():
+                break
+            weights = np.zeros_like(log_p)
+            weights[finite] = np.exp(log_p[finite] - log_p[finite].max())
+            word = int(rng.choice(len(weights), p=weights / weights.sum()))
+            if word == EOS_ID:
+                break
+            sentence.append(word)
+            history.append(word)
+        return self.vocab.decode(sentence) if self.vocab is not None else sentence
+
+    def sample_sentences(self, n: int = 5, seed: int | None = 0, temperature: float = 1.0,
+                         max_words: int = 50) -> list[str]:
+        """``n`` sampled sentences as space-joined strings (one random stream, so ``seed`` fixes them all)."""
+        rng = np.random.default_rng(seed)
+        return [" ".join(map(str, self.generate(max_words=max_words, temperature=temperature, rng=rng)))
+                for _ in range(n)]
+
+    # -- description -------------------------------------------------------------------------------------
+    def ngram_counts(self) -> dict[int, int]:
+        """Distinct N-grams per order that the model stores."""
+        self._require_fitted()
+        return self.counts.ngram_counts() if self.counts is not None else {}
+
+    def describe(self) -> dict:
+        """Settings and fitted parameters as a plain dict (for ``--json``)."""
+        return {"model": type(self).__name__, "smoothing": self.smoothing, "order": self.order}
+
+
+@dataclass
+class BackoffTables:
+    """A model in backoff form (see the module docstring), natural logs, one entry per order k = 1..N.
+
+    ``tables[k]`` gives the keys of the stored k-grams (same key scheme as :mod:`counting`); ``log_prob[k]``
+    is log p*(h, w) for each of them and ``log_backoff[k]`` is log b(g) for each k-gram g used as a context
+    (k < N). ``unseen_context_log_backoff`` is log b(h) for a context that is not stored (0: b = 1).
+    """
+
+    tables: dict[int, OrderTable]
+    log_prob: dict[int, np.ndarray]
+    log_backoff: dict[int, np.ndarray]
+    vocab_size: int
+    unseen_context_log_backoff: float = 0.0
+
+    @property
+    def order(self) -> int:
+        return max(self.tables)
+
+
+class BackoffModel(NgramModel):
+    """A model stored as :class:`BackoffTables`; subclasses build them in :meth:`_estimate`."""
+
+    def __init__(self, order: int):
+        super().__init__(order)
+        self.backoff: BackoffTables | None = None
+
+    def _fit_counts(self, counts: NgramCounts) -> None:
+        self.backoff = self._estimate(counts)
+
+    def _estimate(self, counts: NgramCounts) -> BackoffTables:
+        raise NotImplementedError
+
+    def ngram_counts(self) -> dict[int, int]:
+        self._require_fitted()
+        return {k: len(t) for k, t in self.backoff.tables.items()}
+
+    def log_probs(self, split) -> np.ndarray:
+        """Score every predicted token at once: one searchsorted per order, then the backoff recursion
+
+            log p_1 = log p*(w);   log p_k = log p*(h, w) if (h, w) stored else log b(h) + log p_{k-1}
+        """
+        self._require_fitted()
+        tables = self.backoff
+        lookup = lookup_stream(tables.tables, tables.vocab_size, split.tokens, split.sentence_starts)
+        ids = lookup.ngram[1]
+        known = (ids >= 0) & (ids < tables.vocab_size)
+        log_p = np.full(len(ids), -np.inf)
+        log_p[known] = tables.log_prob[1][ids[known]]
+        if not known.all():  # ids beyond an ARPA model's vocabulary are scored as <unk>
+            log_p[~known] = tables.log_prob[1][UNK_ID]
+        for k in range(2, tables.order + 1):
+            ngram, context = lookup.ngram[k], lookup.context[k]
+            backoff = np.zeros(len(ids))
+            stored_context = context >= 0
+            backoff[stored_context] = tables.log_backoff[k - 1][context[stored_context]]
+            backoff[context == NOT_IN_MODEL] = tables.unseen_context_log_backoff
+            with np.errstate(invalid="ignore"):
+                log_p = log_p + backoff
+            seen = ngram >= 0
+            log_p[seen] = tables.log_prob[k][ngram[seen]]
+        return log_p
+
+    def log_distribution(self, context=None) -> np.ndarray:
+        """log p(. | context) for all ids: start from the unigrams, then for each longer stored context
+        add its backoff weight and overwrite the words seen after it (one contiguous run of keys)."""
+        self._require_fitted()
+        tables = self.backoff
+        V = tables.vocab_size
+        log_p = tables.log_prob[1].astype(np.float64).copy()
+        context_ids = self._context_ids(context)
+        rows = lookup_context(tables.tables, V, context_ids)
+        for k in range(2, tables.order + 1):
+            if k not in rows:
+                break
+            row = rows[k]
+            if row == NOT_IN_MODEL:
+                log_p = log_p + tables.unseen_context_log_backoff
+                continue
+            with np.errstate(invalid="ignore"):
+                log_p = log_p + tables.log_backoff[k - 1][row]
+            keys = tables.tables[k].keys
+            lo, hi = np.searchsorted(keys, [row * V, (row + 1) * V])
+            log_p[keys[lo:hi] - row * V] = tables.log_prob[k][lo:hi]
+        log_p[BOS_ID] = -np.inf
+        return log_p
+
+
+def safe_log(x: np.ndarray) -> np.ndarray:
+    """Natural log with log(0) = -inf and no warning."""
+    with np.errstate(divide="ignore"):
+        return np.log(np.asarray(x, dtype=np.float64))
+
+
+def unigram_uniform(vocab_size: int) -> float:
+    """1 / (number of predictable ids): every id but ``<s>`` (KenLM: "includes <unk> but excludes <s>")."""
+    return 1.0 / (vocab_size - 1)
+

@@ -1,0 +1,101 @@
+"""Katz backoff with Good-Turing discounting (Katz 1987; Good 1953; Chen & Goodman 1998, sec. 2.4).
+
+Good-Turing says an N-gram seen r times "really" occurs r* = (r + 1) n_{r+1} / n_r times, where n_r is the
+number of N-grams (of that order) seen r times. Katz trusts large counts (r > K = 5) and discounts small ones:
+
+    d_r = (r*/r - (K+1) n_{K+1} / n_1) / (1 - (K+1) n_{K+1} / n_1)        for 1 <= r <= K,   d_r = 1 above
+
+(a d_r outside (0, 1] -- sparse count-of-counts -- is replaced by 1). Then
+
+    p(w | h) = d_{c(h,w)} * c(h, w) / c(h)                    if c(h, w) > 0
+             = alpha(h) * p(w | h')                           otherwise
+    alpha(h) = (1 - sum_{w seen after h} p(w | h)) / (1 - sum_{w seen after h} p(w | h'))
+
+so every distribution sums to 1. The unigrams are discounted the same way and the freed mass is spread
+uniformly over the predictable ids (so words never seen in training get a small probability). If every
+predictable word was seen after h there is nothing to back off to; the freed mass is then added in
+proportion to p(w | h') (interpolation) for that context. And if every count after h is above K, Good-Turing
+frees no mass at all and unseen words would get probability 0; for such a context we reserve Witten-Bell's
+share T(h) / (c(h) + T(h)) (T(h) = number of distinct words seen after h) by scaling its seen estimates
+by 1 - T(h) / (c(h) + T(h)) (Witten & Bell 1991), so that no probability is 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lmcourse.data.vocabulary import BOS_ID
+from lmcourse.ngram.base import BackoffModel, BackoffTables, safe_log, unigram_uniform
+from lmcourse.ngram.counting import NgramCounts
+from lmcourse.ngram.mle import relative_frequencies
+
+KATZ_MAX_DISCOUNTED_COUNT = 5
+
+
+def good_turing_discounts(counts: np.ndarray, max_count: int = KATZ_MAX_DISCOUNTED_COUNT) -> np.ndarray:
+    """d_r for r = 0..max_count+1 (d_0 unused, d_r = 1 for r > max_count), Katz's formula above."""
+    n = NgramCounts.count_of_counts(counts, up_to=max_count + 1).astype(np.float64)
+    d = np.ones(max_count + 2)
+    if n[1] == 0:
+        return d
+    common = (max_count + 1) * n[max_count + 1] / n[1]
+    for r in range(1, max_count + 1):
+        if n[r] == 0 or common >= 1:
+            continue
+        r_star = (r + 1) * n[r + 1] / n[r]
+        value = (r_star / r - common) / (1 - common)
+        if 0 < value <= 1:
+            d[r] = value
+    return d
+
+
+class KatzBackoff(BackoffModel):
+    """Katz backoff: Good-Turing discounted relative frequencies, backing off with normalizing alphas."""
+
+    smoothing = "katz"
+
+    def __init__(self, order: int):
+        super().__init__(order)
+        self.good_turing: dict[int, list[float]] = {}
+
+    def _estimate(self, counts: NgramCounts) -> BackoffTables:
+        V = counts.vocab_size
+        log_prob, log_backoff = {}, {}
+        prob_lower = None
+        for k in range(1, self.order + 1):
+            table = counts.tables[k]
+            raw = table.counts.copy()
+            if k == 1:
+                raw[BOS_ID] = 0
+            d = good_turing_discounts(raw)
+            self.good_turing[k] = [float(x) for x in d[1:KATZ_MAX_DISCOUNTED_COUNT + 1]]
+            relative, totals = relative_frequencies(counts, k)
+            discounted = d[np.minimum(raw, len(d) - 1)] * relative
+            contexts = table.contexts
+            num_contexts = len(totals)
+            seen = raw > 0
+            lower = np.full(len(raw), unigram_uniform(V)) if k == 1 else prob_lower[table.suffix]
+            left = 1.0 - np.bincount(contexts, weights=discounted, minlength=num_contexts)
+            types = np.bincount(contexts, weights=seen.astype(np.float64), minlength=num_contexts)
+            no_mass = (left <= 1e-12) & (totals > 0)
+            if no_mass.any():  # Witten-Bell reserve where Good-Turing discounted nothing (see docstring)
+                reserve = np.where(no_mass, types / np.maximum(totals + types, 1.0), 0.0)
+                discounted = discounted * (1.0 - reserve[contexts])
+                left = np.where(no_mass, reserve, left)
+            room = 1.0 - np.bincount(contexts, weights=np.where(seen, lower, 0.0), minlength=num_contexts)
+            if k == 1:
+                room = np.array([1.0])  # the unigrams interpolate with the uniform distribution
+            full = room <= 1e-12
+            alpha = np.where(full, 0.0, np.maximum(left, 0.0) / np.where(full, 1.0, room))
+            interpolate = full | (k == 1)
+            prob = discounted + np.where(interpolate[contexts], np.maximum(left, 0.0)[contexts] * lower, 0.0)
+            if k == 1:
+                prob[BOS_ID] = 0.0
+            else:
+                log_backoff[k - 1] = np.where(totals > 0, safe_log(alpha), 0.0)
+            log_prob[k] = safe_log(prob)
+            prob_lower = prob
+        return BackoffTables(dict(counts.tables), log_prob, log_backoff, V)
+
+    def describe(self) -> dict:
+        return {**super().describe(), "good_turing_discounts": {str(k): v for k, v in self.good_turing.items()}}

@@ -1,0 +1,171 @@
+"""Absolute discounting and the Kneser-Ney family, in one implementation with three switches.
+
+All four models subtract a discount D from every seen count and give the freed mass to a lower order:
+
+    p(w | h) = max(a(h, w) - D(a(h, w)), 0) / sum_v a(h, v)  +  gamma(h) * p(w | h')        (interpolated)
+    gamma(h) = sum_{r=1,2,3+} D_r * N_r(h) / sum_v a(h, v)      N_r(h) = #words w with a(h, w) = r (3+: >= 3)
+
+and the unigrams interpolate with the uniform distribution over the predictable ids (all but <s>):
+p(w) = max(a(w) - D, 0) / sum_v a(v) + gamma * 1 / (V - 1). The switches:
+
+* ``counts``: "raw" uses the counts c at every order (absolute discounting, Ney, Essen & Kneser 1994);
+  "continuation" uses Kneser-Ney's adjusted counts a at the lower orders (the number of distinct words
+  seen before the N-gram; N-grams that start with <s> keep raw counts; see ``NgramCounts.kneser_ney_counts``)
+  (Kneser & Ney 1995).
+* ``discounts``: "one" is one D per order, D = n1 / (n1 + 2 n2) (Ney et al. 1994); "three" is modified
+  Kneser-Ney's D1, D2, D3+ per order (Chen & Goodman 1998, eq. 26):
+
+      Y = n1 / (n1 + 2 n2),   D_r = r - (r + 1) * Y * n_{r+1} / n_r      (r = 1, 2, 3)
+
+  where n_r counts the N-grams of that order with (adjusted) count r. Where a count-of-counts is 0 or a
+  discount falls outside [0, r], KenLM's ``--discount_fallback`` values are used (0.5, 1, 1.5).
+* ``interpolate``: True mixes every seen N-gram with the lower order (above). False is *backoff* KN: a seen
+  N-gram gets only its discounted estimate, and the lower order is used (scaled) only for unseen words:
+
+      p(w | h) = (a(h, w) - D) / sum_v a(h, v)               if a(h, w) > 0
+               = beta(h) * p(w | h')                          otherwise
+      beta(h)  = (1 - sum_{w seen} (a(h, w) - D) / sum_v a(h, v)) / (1 - sum_{w seen} p(w | h'))
+
+Interpolated modified Kneser-Ney with KenLM's conventions (one <s>, adjusted counts, uniform base over the
+vocabulary without <s>) reproduces ``lmplz``'s estimates (Heafield et al. 2013, "Scalable Modified
+Kneser-Ney Language Model Estimation").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lmcourse.data.vocabulary import BOS_ID
+from lmcourse.ngram.base import BackoffModel, BackoffTables, safe_log, unigram_uniform
+from lmcourse.ngram.counting import NgramCounts
+
+FALLBACK_DISCOUNTS = (0.5, 1.0, 1.5)  # KenLM's --discount_fallback default
+
+
+def modified_discounts(count_of_counts: np.ndarray) -> tuple[float, float, float]:
+    """(D1, D2, D3+) from n_1..n_4 (Chen & Goodman 1998, eq. 26); the fallback where undefined."""
+    n = np.asarray(count_of_counts, dtype=np.float64)
+    if np.any(n[1:5] == 0):
+        return FALLBACK_DISCOUNTS
+    y = n[1] / (n[1] + 2 * n[2])
+    discounts = tuple(float(r - (r + 1) * y * n[r + 1] / n[r]) for r in (1, 2, 3))
+    if any(not 0 <= d <= r for r, d in zip((1, 2, 3), discounts)):
+        return FALLBACK_DISCOUNTS
+    return discounts
+
+
+def single_discount(count_of_counts: np.ndarray) -> float:
+    """D = n1 / (n1 + 2 n2) (Ney, Essen & Kneser 1994); 0.5 where there are no singletons/doubletons."""
+    n1, n2 = float(count_of_counts[1]), float(count_of_counts[2])
+    if n1 == 0 or n2 == 0:
+        return 0.5
+    return n1 / (n1 + 2 * n2)
+
+
+def _seen_sum(contexts: np.ndarray, values: np.ndarray, num_contexts: int) -> np.ndarray:
+    return np.bincount(contexts, weights=values, minlength=num_contexts)
+
+
+class DiscountingModel(BackoffModel):
+    """The shared implementation (see the module docstring); use the four named subclasses."""
+
+    counts_kind = "continuation"
+    discounts_kind = "three"
+    interpolate = True
+
+    def __init__(self, order: int):
+        super().__init__(order)
+        self.discounts: dict[int, tuple[float, ...]] = {}
+
+    def _adjusted_counts(self, counts: NgramCounts) -> dict[int, np.ndarray]:
+        if self.counts_kind == "continuation":
+            return counts.kneser_ney_counts()
+        raw = {k: t.counts.copy() for k, t in counts.tables.items()}
+        raw[1][BOS_ID] = 0
+        return raw
+
+    def _discount_per_ngram(self, k: int, adjusted: np.ndarray) -> np.ndarray:
+        """D(a) for every N-gram of order k: D_1, D_2, D_3+ by count (0 for a = 0)."""
+        table = np.zeros(4)
+        table[1:] = self.discounts[k] if len(self.discounts[k]) == 3 else self.discounts[k] * 3
+        return table[np.minimum(adjusted, 3)]
+
+    def _estimate(self, counts: NgramCounts) -> BackoffTables:
+        adjusted = self._adjusted_counts(counts)
+        V = counts.vocab_size
+        for k in range(1, self.order + 1):
+            n = NgramCounts.count_of_counts(adjusted[k])
+            self.discounts[k] = (modified_discounts(n) if self.discounts_kind == "three"
+                                 else (single_discount(n),))
+        log_prob: dict[int, np.ndarray] = {}
+        log_backoff: dict[int, np.ndarray] = {}
+        prob_lower = None
+        for k in range(1, self.order + 1):
+            table = counts.tables[k]
+            a = adjusted[k].astype(np.float64)
+            discount = self._discount_per_ngram(k, adjusted[k])
+            num_contexts = 1 if k == 1 else len(counts.tables[k - 1])
+            contexts = table.contexts
+            totals = _seen_sum(contexts, a, num_contexts)
+            freed = _seen_sum(contexts, np.where(a > 0, discount, 0.0), num_contexts)
+            has_data = totals > 0
+            safe_totals = np.where(has_data, totals, 1.0)
+            gamma = np.where(has_data, freed / safe_totals, 1.0)
+            discounted = np.maximum(a - discount, 0.0) / safe_totals[contexts]
+            lower = np.full(len(a), unigram_uniform(V)) if k == 1 else prob_lower[table.suffix]
+            if k == 1 and not has_data[0]:
+                gamma[:] = 1.0  # nothing counted at all: the uniform distribution
+            if self.interpolate or k == 1:
+                prob = discounted + gamma[contexts] * lower
+                backoff = gamma
+            else:
+                # backoff KN: seen N-grams keep their discounted estimate; beta(h) rescales p(. | h')
+                seen = a > 0
+                lower_seen = _seen_sum(contexts, np.where(seen, lower, 0.0), num_contexts)
+                room = 1.0 - lower_seen
+                # if every word was seen after h there is nothing to back off to: interpolate instead
+                full = room <= 1e-12
+                prob = discounted + np.where(full[contexts], gamma[contexts] * lower, 0.0)
+                prob = np.where(seen | full[contexts], prob, 0.0)
+                backoff = np.where(full, 0.0, gamma / np.where(full, 1.0, room))
+            if k == 1:
+                prob[BOS_ID] = 0.0
+            log_prob[k] = safe_log(prob)
+            if k > 1:
+                # the backoff weight belongs to the context (an N-gram of order k-1)
+                log_backoff[k - 1] = np.where(has_data, safe_log(backoff), 0.0)
+            prob_lower = prob
+        return BackoffTables(dict(counts.tables), log_prob, log_backoff, V)
+
+    def describe(self) -> dict:
+        result = super().describe()
+        result["discounts"] = {str(k): list(d) for k, d in self.discounts.items()}
+        return result
+
+
+class AbsoluteDiscounting(DiscountingModel):
+    """Interpolated absolute discounting: raw counts, one discount per order (Ney et al. 1994)."""
+
+    smoothing = "absdisc"
+    counts_kind, discounts_kind, interpolate = "raw", "one", True
+
+
+class KneserNey(DiscountingModel):
+    """Interpolated Kneser-Ney with one discount per order (Kneser & Ney 1995; Chen & Goodman 1998)."""
+
+    smoothing = "kn"
+    counts_kind, discounts_kind, interpolate = "continuation", "one", True
+
+
+class ModifiedKneserNey(DiscountingModel):
+    """Interpolated modified Kneser-Ney: D1, D2, D3+ per order (Chen & Goodman 1998); KenLM's lmplz."""
+
+    smoothing = "mkn"
+    counts_kind, discounts_kind, interpolate = "continuation", "three", True
+
+
+class BackoffKneserNey(DiscountingModel):
+    """Backoff (non-interpolated) Kneser-Ney, one discount per order (Kneser & Ney 1995's original form)."""
+
+    smoothing = "kn-backoff"
+    counts_kind, discounts_kind, interpolate = "continuation", "one", False
