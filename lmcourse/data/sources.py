@@ -13,7 +13,6 @@ from pathlib import Path
 
 from lmcourse.data.corpus import SPLITS
 from lmcourse.errors import UserError
-from lmcourse.tokens import tokenize
 
 Sentences = list[list[str]]
 
@@ -89,6 +88,8 @@ def nonempty_lines(path: Path) -> list[str]:
 
 def read_tinyshakespeare_words(directory: Path) -> RawCorpus:
     """Every non-empty line a sentence, lowercased and tokenized by :func:`lmcourse.tokens.tokenize`."""
+    from lmcourse.tokens import tokenize  # lesson 00's tokenizer (imported here: it imports lmcourse.data)
+
     lines = nonempty_lines(directory / "input.txt")
     return split_by_position([tokenize(line) for line in lines])
 
