@@ -43,6 +43,8 @@ LESSONS: dict[str, Lesson] = {
     for lesson in [
         Lesson("00", "00_tokens_and_vocabularies", "tokens and vocabularies", "lmcourse.grading.lesson_00",
                "lmcourse.tokens"),
+        Lesson("01", "01_ngram_counting", "N-gram counting", "lmcourse.grading.lesson_01", "lmcourse.ngram.by_hand"),
+        Lesson("02", "02_smoothing", "smoothing", "lmcourse.grading.lesson_02", "lmcourse.ngram.by_hand"),
     ]
 }
 

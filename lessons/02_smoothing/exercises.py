@@ -1,0 +1,107 @@
+"""Lesson 02 exercises: add-k, continuation counts, interpolated Kneser-Ney, modified KN discounts.
+
+Write the five functions below (replace each ``raise NotImplementedError``), then grade them:
+
+    lmcourse grade 02                       # a score table: points and a reason for each failure
+    pytest lessons/02_smoothing             # the same checks, as pytest tests
+
+Each function is checked against the library's answer (``lmcourse.ngram.by_hand``) on fixed cases and on a
+few dozen generated inputs. Standard library only; read the notebook of this lesson first.
+
+The conventions are those of lesson 01:
+
+- ``counts`` maps n-grams -- *tuples* of n strings -- to counts, as ``count_ngrams`` of lesson 01 returns
+  (each sentence padded with n-1 ``"<s>"`` and one ``"</s>"``). ``bigram_counts`` are counts with n = 2.
+  Only n-grams with a count > 0 are ever in it.
+- A *context* h is a tuple of n-1 strings (``()`` for unigrams; ``(v,)`` for bigrams), and
+  c(h) = sum over all words v of c(h, v): how often h was followed by something.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+Counts = Mapping[tuple[str, ...], int]
+
+
+def add_k_probability(counts: Counts, word: str, context: Sequence[str], k: float,
+                      vocabulary_size: int) -> float:
+    """Add-k smoothing (k = 1 is Laplace's add-one), a ``float`` (2 points).
+
+        p(w | h) = (c(h, w) + k) / (c(h) + k * V)
+
+    V = ``vocabulary_size``: the number of different tokens the model can predict (every word, ``<unk>``
+    and ``</s>``; it is given, do not compute it from ``counts``). k > 0. A context never seen gets
+    c(h) = 0, so every word then has probability 1 / V.
+
+    >>> counts = count_ngrams([["the", "cat"], ["the", "dog"]], 2)
+    >>> add_k_probability(counts, "cat", ("the",), 1.0, 5)        # (1 + 1) / (2 + 5)
+    0.2857142857142857
+    """
+    raise NotImplementedError("write add_k_probability")
+
+
+def continuation_count(bigram_counts: Counts, word: str) -> int:
+    """N1+(. w): the number of *distinct* words v that were seen right before ``word``, an ``int`` (1 point).
+
+    That is the number of bigrams (v, word) with a count > 0 -- however large their counts. ``"<s>"``
+    counts as a word before the first word of a sentence. A word never seen gives 0.
+
+    >>> bigram_counts = count_ngrams([["san", "francisco"]] * 3 + [["my", "glasses"], ["new", "glasses"]], 2)
+    >>> continuation_count(bigram_counts, "francisco"), continuation_count(bigram_counts, "glasses")
+    (1, 2)
+    """
+    raise NotImplementedError("write continuation_count")
+
+
+def continuation_probability(bigram_counts: Counts, word: str) -> float:
+    """Kneser-Ney's unigram probability, a ``float`` (2 points):
+
+        p_cont(w) = N1+(. w) / N1+(. .)
+
+    N1+(. .) is the sum of N1+(. v) over all words v, which is the number of distinct bigrams (the number
+    of keys of ``bigram_counts`` with a count > 0). If there are no bigrams at all, return 0.0.
+
+    >>> bigram_counts = count_ngrams([["san", "francisco"]] * 3 + [["my", "glasses"], ["new", "glasses"]], 2)
+    >>> continuation_probability(bigram_counts, "glasses")        # 2 of the 8 distinct bigrams
+    0.25
+    """
+    raise NotImplementedError("write continuation_probability")
+
+
+def interpolated_kn_probability(bigram_counts: Counts, word: str, context: Sequence[str],
+                                discount: float) -> float:
+    """Interpolated Kneser-Ney p(word | v) for a bigram model, a ``float`` (3 points).
+
+        p_KN(w | v) = max(c(v, w) - D, 0) / c(v)  +  lambda(v) * p_cont(w)
+        lambda(v)   = D * N1+(v .) / c(v)
+
+    ``context`` is the tuple ``(v,)``. c(v) = sum over w of c(v, w); N1+(v .) = the number of distinct
+    words seen *after* v; D = ``discount``, between 0 and 1; p_cont is ``continuation_probability``.
+    lambda(v) is exactly the probability mass the discount took away from the words seen after v, so
+    p_KN(. | v) sums to 1. If the context was never seen (c(v) = 0), return p_cont(w).
+
+    >>> bigram_counts = count_ngrams([["san", "francisco"]] * 3 + [["my", "glasses"], ["new", "glasses"]], 2)
+    >>> round(interpolated_kn_probability(bigram_counts, "francisco", ("san",), 0.75), 4)   # 2.25/3 + 0.25 * 1/8
+    0.7812
+    """
+    raise NotImplementedError("write interpolated_kn_probability")
+
+
+def modified_kn_discounts(counts: Counts) -> tuple[float, float, float]:
+    """Modified Kneser-Ney's discounts ``(D1, D2, D3plus)`` for the n-grams of ``counts``, a tuple (2 points).
+
+    Let n_r be the number of n-grams in ``counts`` seen exactly r times (r = 1, 2, 3, 4). Then
+    (Chen & Goodman 1998, eq. 26)
+
+        Y   = n1 / (n1 + 2 * n2)
+        D_r = r - (r + 1) * Y * n_{r+1} / n_r          for r = 1, 2, 3
+
+    Return the tuple ``(D1, D2, D3)`` of floats. If any of n1, n2, n3, n4 is 0, or any D_r is outside
+    the range 0 <= D_r <= r, the estimate cannot be used: return KenLM's fallback ``(0.5, 1.0, 1.5)``.
+
+    >>> counts = {("x", str(i)): c for i, c in enumerate([1, 1, 1, 1, 2, 2, 3, 4])}   # n1..n4 = 4, 2, 1, 1
+    >>> modified_kn_discounts(counts)
+    (0.5, 1.25, 1.0)
+    """
+    raise NotImplementedError("write modified_kn_discounts")

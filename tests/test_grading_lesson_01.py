@@ -1,0 +1,289 @@
+"""The lesson 01 graders: full points for the reference, 0 for the stubs, and each catches planted bugs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from lmcourse.cli import main
+from lmcourse.grading import get_lesson, grade_lesson
+from lmcourse.grading.runner import Target, grade_target, prepare
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+LESSON = get_lesson("01")
+EXERCISE_NAMES = [e.name for e in LESSON.exercises()]
+MAX_TOTAL = sum(e.points for e in LESSON.exercises())
+STUBS = REPO_ROOT / "lessons" / LESSON.folder / "exercises.py"
+
+# Each planted bug is a plausible learner mistake. The file takes every reference function and replaces
+# one of them with the buggy version; that exercise must score 0.
+PLANTED_BUGS = {
+    "count_ngrams: no </s>": ("count_ngrams", """
+        def count_ngrams(sentences, n):
+            counts = Counter()
+            for sentence in sentences:
+                padded = ["<s>"] * (n - 1) + list(sentence)
+                for end in range(n, len(padded) + 1):
+                    counts[tuple(padded[end - n:end])] += 1
+            return counts
+    """),
+    "count_ngrams: n <s> instead of n-1": ("count_ngrams", """
+        def count_ngrams(sentences, n):
+            counts = Counter()
+            for sentence in sentences:
+                padded = ["<s>"] * n + list(sentence) + ["</s>"]
+                for end in range(n, len(padded) + 1):
+                    counts[tuple(padded[end - n:end])] += 1
+            return counts
+    """),
+    "count_ngrams: always one <s>": ("count_ngrams", """
+        def count_ngrams(sentences, n):
+            counts = Counter()
+            for sentence in sentences:
+                padded = ["<s>"] + list(sentence) + ["</s>"]
+                for end in range(n, len(padded) + 1):
+                    counts[tuple(padded[end - n:end])] += 1
+            return counts
+    """),
+    "count_ngrams: n-grams cross sentences": ("count_ngrams", """
+        def count_ngrams(sentences, n):
+            padded = ["<s>"] * (n - 1)
+            for sentence in sentences:
+                padded += list(sentence) + ["</s>"]
+            return Counter(tuple(padded[end - n:end]) for end in range(n, len(padded) + 1))
+    """),
+    "mle_probability: unseen context divides by zero": ("mle_probability", """
+        def mle_probability(counts, word, context):
+            total = sum(c for g, c in counts.items() if g[:-1] == tuple(context))
+            return counts.get(tuple(context) + (word,), 0) / total
+    """),
+    "mle_probability: joint instead of conditional": ("mle_probability", """
+        def mle_probability(counts, word, context):
+            return counts.get(tuple(context) + (word,), 0) / sum(counts.values())
+    """),
+    "mle_probability: divides by distinct followers": ("mle_probability", """
+        def mle_probability(counts, word, context):
+            total = sum(1 for g in counts if g[:-1] == tuple(context))
+            return counts.get(tuple(context) + (word,), 0) / total if total else 0.0
+    """),
+    "sentence_logprob: </s> not predicted": ("sentence_logprob", """
+        def sentence_logprob(counts, sentence):
+            n = len(next(iter(counts)))
+            padded = ["<s>"] * (n - 1) + list(sentence)
+            total = 0.0
+            for end in range(n, len(padded) + 1):
+                p = mle_probability(counts, padded[end - 1], padded[end - n:end - 1])
+                if p == 0:
+                    return float("-inf")
+                total += math.log(p)
+            return total
+    """),
+    "sentence_logprob: log10": ("sentence_logprob", """
+        def sentence_logprob(counts, sentence):
+            n = len(next(iter(counts)))
+            padded = pad_sentence(sentence, n)
+            total = 0.0
+            for end in range(n, len(padded) + 1):
+                p = mle_probability(counts, padded[end - 1], padded[end - n:end - 1])
+                if p == 0:
+                    return float("-inf")
+                total += math.log10(p)
+            return total
+    """),
+    "sentence_logprob: math.log(0) not handled": ("sentence_logprob", """
+        def sentence_logprob(counts, sentence):
+            n = len(next(iter(counts)))
+            padded = pad_sentence(sentence, n)
+            return sum(math.log(mle_probability(counts, padded[e - 1], padded[e - n:e - 1]))
+                       for e in range(n, len(padded) + 1))
+    """),
+    "sentence_logprob: always one <s>": ("sentence_logprob", """
+        def sentence_logprob(counts, sentence):
+            n = len(next(iter(counts)))
+            padded = ["<s>"] + list(sentence) + ["</s>"] if n > 1 else list(sentence) + ["</s>"]
+            total = 0.0
+            for end in range(n, len(padded) + 1):
+                p = mle_probability(counts, padded[end - 1], padded[end - n:end - 1])
+                if p == 0:
+                    return float("-inf")
+                total += math.log(p)
+            return total
+    """),
+    "perplexity_from_logprobs: base 2": ("perplexity_from_logprobs", """
+        def perplexity_from_logprobs(log_probs):
+            return 2 ** (-sum(log_probs) / len(log_probs))
+    """),
+    "perplexity_from_logprobs: sign flipped": ("perplexity_from_logprobs", """
+        def perplexity_from_logprobs(log_probs):
+            return math.exp(sum(log_probs) / len(log_probs))
+    """),
+    "perplexity_from_logprobs: one token too many": ("perplexity_from_logprobs", """
+        def perplexity_from_logprobs(log_probs):
+            return math.exp(-sum(log_probs) / (len(log_probs) + 1))
+    """),
+    "sample_next_word: words not sorted": ("sample_next_word", """
+        def sample_next_word(counts, context, u):
+            seen = [(g[-1], c) for g, c in counts.items() if g[:-1] == tuple(context)]
+            total = sum(c for _, c in seen)
+            running = 0
+            for word, c in seen:
+                running += c
+                if running / total > u:
+                    return word
+            return seen[-1][0]
+    """),
+    "sample_next_word: >= instead of >": ("sample_next_word", """
+        def sample_next_word(counts, context, u):
+            seen = sorted((g[-1], c) for g, c in counts.items() if g[:-1] == tuple(context))
+            total = sum(c for _, c in seen)
+            running = 0
+            for word, c in seen:
+                running += c
+                if running / total >= u:
+                    return word
+            return seen[-1][0]
+    """),
+    "sample_next_word: context ignored": ("sample_next_word", """
+        def sample_next_word(counts, context, u):
+            unigrams = Counter()
+            for g, c in counts.items():
+                unigrams[g[-1]] += c
+            total = sum(unigrams.values())
+            running = 0
+            for word in sorted(unigrams):
+                running += unigrams[word]
+                if running / total > u:
+                    return word
+            return sorted(unigrams)[-1]
+    """),
+}
+
+
+@pytest.fixture(scope="module")
+def prepared():
+    return prepare(LESSON.exercises())
+
+
+def test_reference_gets_full_points():
+    results = grade_lesson("01", reference=True)
+    assert [r.name for r in results] == EXERCISE_NAMES
+    for result in results:
+        assert (result.points, result.reason) == (result.max_points, ""), result.name
+        assert result.cases_checked > 20, result.name  # the fixed cases and the generated ones
+
+
+def test_untouched_stubs_get_zero_with_a_reason(prepared):
+    results = grade_target(Target.from_file(STUBS), prepared)
+    assert [r.name for r in results] == EXERCISE_NAMES
+    for result in results:
+        assert result.points == 0
+        assert "raised NotImplementedError" in result.reason and "(exercises.py, line" in result.reason
+
+
+def test_every_exercise_has_a_planted_bug():
+    assert {name for name, _ in PLANTED_BUGS.values()} == set(EXERCISE_NAMES)
+
+
+def buggy_file(tmp_path, source: str) -> Path:
+    path = tmp_path / "exercises.py"
+    path.write_text("from lmcourse.ngram.by_hand import *  # noqa: F403\n"
+                    "from collections import Counter\nimport math\n" + textwrap.dedent(source))
+    return path
+
+
+@pytest.mark.parametrize("bug", list(PLANTED_BUGS))
+def test_grader_catches_planted_bug(bug, prepared, tmp_path):
+    name, source = PLANTED_BUGS[bug]
+    this_exercise = [p for p in prepared if p.exercise.name == name]
+    [result] = grade_target(Target.from_file(buggy_file(tmp_path, source)), this_exercise)
+    assert result.points == 0, f"the {name} grader did not catch: {bug}"
+    assert result.reason.startswith(("fixed case", "generated case"))
+
+
+def test_a_correct_reimplementation_gets_full_points(prepared, tmp_path):
+    """The graders accept other correct ways of writing the functions, not only the reference's code."""
+    path = tmp_path / "exercises.py"
+    path.write_text(textwrap.dedent("""
+        import math
+        from collections import Counter, defaultdict
+
+        def count_ngrams(sentences, n):
+            counts = Counter()
+            for sentence in sentences:
+                tokens = ("<s>",) * (n - 1) + tuple(sentence) + ("</s>",)
+                counts.update(zip(*(tokens[i:] for i in range(n))))
+            return counts
+
+        def _followers(counts, context):
+            table = defaultdict(dict)
+            for ngram, c in counts.items():
+                table[ngram[:-1]][ngram[-1]] = c
+            return table.get(tuple(context), {})
+
+        def mle_probability(counts, word, context):
+            seen = _followers(counts, context)
+            return seen.get(word, 0) / sum(seen.values()) if seen else 0.0
+
+        def sentence_logprob(counts, sentence):
+            n = len(next(iter(counts)))
+            tokens = ["<s>"] * (n - 1) + list(sentence) + ["</s>"]
+            probabilities = [mle_probability(counts, tokens[i], tuple(tokens[i - n + 1:i]))
+                             for i in range(n - 1, len(tokens))]
+            if min(probabilities) == 0:
+                return -math.inf
+            return math.fsum(math.log(p) for p in probabilities)
+
+        def perplexity_from_logprobs(log_probs):
+            if -math.inf in log_probs:
+                return math.inf
+            return math.exp(-math.fsum(log_probs) / len(log_probs))
+
+        def sample_next_word(counts, context, u):
+            seen = _followers(counts, context)
+            total = sum(seen.values())
+            cumulative = 0.0
+            for word in sorted(seen):
+                cumulative += seen[word] / total
+                if cumulative > u:
+                    return word
+            return max(seen)
+    """))
+    results = grade_target(Target.from_file(path), prepared)
+    assert [(r.name, r.reason) for r in results] == [(name, "") for name in EXERCISE_NAMES]
+
+
+def test_cli_reference_json(capsys):
+    assert main(["grade", "01", "--reference", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["total"] == result["max_total"] == MAX_TOTAL == 10
+    assert [e["name"] for e in result["exercises"]] == EXERCISE_NAMES
+
+
+# -- pytest inside the lesson folder ---------------------------------------------------------------------
+def run_lesson_pytest(reference: bool) -> subprocess.CompletedProcess:
+    env = dict(os.environ, LMCOURSE_GRADE_REFERENCE="1" if reference else "0")
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(STUBS.parent)],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+
+
+def test_pytest_in_the_lesson_folder_grades_the_reference():
+    run = run_lesson_pytest(reference=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"{len(EXERCISE_NAMES)} passed" in run.stdout and "score table, lesson 01" in run.stdout
+    assert re.search(rf"^total +{MAX_TOTAL}/{MAX_TOTAL}$", run.stdout, flags=re.MULTILINE)
+
+
+def test_pytest_in_the_lesson_folder_grades_the_stubs():
+    run = run_lesson_pytest(reference=False)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert f"{len(EXERCISE_NAMES)} failed" in run.stdout
+    assert run.stdout.count("raised NotImplementedError") >= len(EXERCISE_NAMES)

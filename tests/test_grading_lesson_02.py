@@ -1,0 +1,241 @@
+"""The lesson 02 graders: full points for the reference, 0 for the stubs, and each catches planted bugs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from lmcourse.cli import main
+from lmcourse.grading import get_lesson, grade_lesson
+from lmcourse.grading.runner import Target, grade_target, prepare
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+LESSON = get_lesson("02")
+EXERCISE_NAMES = [e.name for e in LESSON.exercises()]
+MAX_TOTAL = sum(e.points for e in LESSON.exercises())
+STUBS = REPO_ROOT / "lessons" / LESSON.folder / "exercises.py"
+
+# Each planted bug is a plausible learner mistake. The file takes every reference function and replaces
+# one of them with the buggy version; that exercise must score 0.
+PLANTED_BUGS = {
+    "add_k_probability: k V forgotten in the denominator": ("add_k_probability", """
+        def add_k_probability(counts, word, context, k, vocabulary_size):
+            total = sum(c for g, c in counts.items() if g[:-1] == tuple(context))
+            return (counts.get(tuple(context) + (word,), 0) + k) / (total + vocabulary_size)
+    """),
+    "add_k_probability: V + 1 outcomes": ("add_k_probability", """
+        def add_k_probability(counts, word, context, k, vocabulary_size):
+            total = sum(c for g, c in counts.items() if g[:-1] == tuple(context))
+            return (counts.get(tuple(context) + (word,), 0) + k) / (total + k * (vocabulary_size + 1))
+    """),
+    "add_k_probability: c(h) from all n-grams": ("add_k_probability", """
+        def add_k_probability(counts, word, context, k, vocabulary_size):
+            return (counts.get(tuple(context) + (word,), 0) + k) / (sum(counts.values()) + k * vocabulary_size)
+    """),
+    "continuation_count: raw counts": ("continuation_count", """
+        def continuation_count(bigram_counts, word):
+            return sum(c for (v, w), c in bigram_counts.items() if w == word)
+    """),
+    "continuation_count: words after instead of before": ("continuation_count", """
+        def continuation_count(bigram_counts, word):
+            return sum(1 for (v, w), c in bigram_counts.items() if v == word and c > 0)
+    """),
+    "continuation_probability: raw unigram frequency": ("continuation_probability", """
+        def continuation_probability(bigram_counts, word):
+            total = sum(bigram_counts.values())
+            return sum(c for (v, w), c in bigram_counts.items() if w == word) / total if total else 0.0
+    """),
+    "continuation_probability: divided by distinct words": ("continuation_probability", """
+        def continuation_probability(bigram_counts, word):
+            words = {w for (v, w) in bigram_counts}
+            return continuation_count(bigram_counts, word) / len(words) if words else 0.0
+    """),
+    "interpolated_kn_probability: lambda without N1+(v .), not normalized": ("interpolated_kn_probability", """
+        def interpolated_kn_probability(bigram_counts, word, context, discount):
+            seen = followers(bigram_counts, context)
+            total = sum(seen.values())
+            lower = continuation_probability(bigram_counts, word)
+            if total == 0:
+                return lower
+            return max(seen.get(word, 0) - discount, 0) / total + discount / total * lower
+    """),
+    "interpolated_kn_probability: raw counts instead of continuation counts": ("interpolated_kn_probability", """
+        def interpolated_kn_probability(bigram_counts, word, context, discount):
+            seen = followers(bigram_counts, context)
+            total = sum(seen.values())
+            lower = sum(c for (v, w), c in bigram_counts.items() if w == word) / sum(bigram_counts.values())
+            if total == 0:
+                return lower
+            return max(seen.get(word, 0) - discount, 0) / total + discount * len(seen) / total * lower
+    """),
+    "interpolated_kn_probability: no max(., 0)": ("interpolated_kn_probability", """
+        def interpolated_kn_probability(bigram_counts, word, context, discount):
+            seen = followers(bigram_counts, context)
+            total = sum(seen.values())
+            lower = continuation_probability(bigram_counts, word)
+            if total == 0:
+                return lower
+            return (seen.get(word, 0) - discount) / total + discount * len(seen) / total * lower
+    """),
+    "interpolated_kn_probability: unseen context divides by zero": ("interpolated_kn_probability", """
+        def interpolated_kn_probability(bigram_counts, word, context, discount):
+            seen = followers(bigram_counts, context)
+            total = sum(seen.values())
+            lower = continuation_probability(bigram_counts, word)
+            return max(seen.get(word, 0) - discount, 0) / total + discount * len(seen) / total * lower
+    """),
+    "modified_kn_discounts: Y = n1 / (n1 + n2)": ("modified_kn_discounts", """
+        def modified_kn_discounts(counts):
+            n = count_of_counts(counts)
+            if 0 in n[1:]:
+                return (0.5, 1.0, 1.5)
+            y = n[1] / (n[1] + n[2])
+            d = tuple(r - (r + 1) * y * n[r + 1] / n[r] for r in (1, 2, 3))
+            return d if all(0 <= x <= r for r, x in zip((1, 2, 3), d)) else (0.5, 1.0, 1.5)
+    """),
+    "modified_kn_discounts: no fallback for zero counts of counts": ("modified_kn_discounts", """
+        def modified_kn_discounts(counts):
+            n = count_of_counts(counts)
+            y = n[1] / (n[1] + 2 * n[2])
+            d = tuple(r - (r + 1) * y * n[r + 1] / n[r] for r in (1, 2, 3))
+            return d if all(0 <= x <= r for r, x in zip((1, 2, 3), d)) else (0.5, 1.0, 1.5)
+    """),
+    "modified_kn_discounts: no range check": ("modified_kn_discounts", """
+        def modified_kn_discounts(counts):
+            n = count_of_counts(counts)
+            if 0 in n[1:]:
+                return (0.5, 1.0, 1.5)
+            y = n[1] / (n[1] + 2 * n[2])
+            return tuple(r - (r + 1) * y * n[r + 1] / n[r] for r in (1, 2, 3))
+    """),
+    "modified_kn_discounts: a list, not a tuple": ("modified_kn_discounts", """
+        def modified_kn_discounts(counts):
+            return list(by_hand_discounts(counts))
+        from lmcourse.ngram.by_hand import modified_kn_discounts as by_hand_discounts
+    """),
+}
+
+
+@pytest.fixture(scope="module")
+def prepared():
+    return prepare(LESSON.exercises())
+
+
+def test_reference_gets_full_points():
+    results = grade_lesson("02", reference=True)
+    assert [r.name for r in results] == EXERCISE_NAMES
+    for result in results:
+        assert (result.points, result.reason) == (result.max_points, ""), result.name
+        assert result.cases_checked > 20, result.name  # the fixed cases and the generated ones
+
+
+def test_untouched_stubs_get_zero_with_a_reason(prepared):
+    results = grade_target(Target.from_file(STUBS), prepared)
+    assert [r.name for r in results] == EXERCISE_NAMES
+    for result in results:
+        assert result.points == 0
+        assert "raised NotImplementedError" in result.reason and "(exercises.py, line" in result.reason
+
+
+def test_every_exercise_has_a_planted_bug():
+    assert {name for name, _ in PLANTED_BUGS.values()} == set(EXERCISE_NAMES)
+
+
+def buggy_file(tmp_path, source: str) -> Path:
+    path = tmp_path / "exercises.py"
+    path.write_text("from lmcourse.ngram.by_hand import *  # noqa: F403\n"
+                    "from collections import Counter\nimport math\n" + textwrap.dedent(source))
+    return path
+
+
+@pytest.mark.parametrize("bug", list(PLANTED_BUGS))
+def test_grader_catches_planted_bug(bug, prepared, tmp_path):
+    name, source = PLANTED_BUGS[bug]
+    this_exercise = [p for p in prepared if p.exercise.name == name]
+    [result] = grade_target(Target.from_file(buggy_file(tmp_path, source)), this_exercise)
+    assert result.points == 0, f"the {name} grader did not catch: {bug}"
+    assert result.reason.startswith(("fixed case", "generated case"))
+
+
+def test_a_correct_reimplementation_gets_full_points(prepared, tmp_path):
+    """The graders accept other correct ways of writing the functions, not only the reference's code."""
+    path = tmp_path / "exercises.py"
+    path.write_text(textwrap.dedent("""
+        from collections import Counter, defaultdict
+
+        def _by_context(counts):
+            table = defaultdict(Counter)
+            for ngram, c in counts.items():
+                table[ngram[:-1]][ngram[-1]] += c
+            return table
+
+        def add_k_probability(counts, word, context, k, vocabulary_size):
+            seen = _by_context(counts).get(tuple(context), Counter())
+            return (seen[word] + k) / (sum(seen.values()) + k * vocabulary_size)
+
+        def continuation_count(bigram_counts, word):
+            return len({v for (v, w), c in bigram_counts.items() if w == word and c})
+
+        def continuation_probability(bigram_counts, word):
+            kinds = [g for g, c in bigram_counts.items() if c > 0]
+            return continuation_count(bigram_counts, word) / len(kinds) if kinds else 0.0
+
+        def interpolated_kn_probability(bigram_counts, word, context, discount):
+            p_cont = continuation_probability(bigram_counts, word)
+            seen = _by_context(bigram_counts).get(tuple(context))
+            if not seen:
+                return p_cont
+            c_v = sum(seen.values())
+            weight = discount * len(seen) / c_v
+            return max(seen[word] - discount, 0.0) / c_v + weight * p_cont
+
+        def modified_kn_discounts(counts):
+            n = Counter(counts.values())
+            n1, n2, n3, n4 = (n[r] for r in (1, 2, 3, 4))
+            if min(n1, n2, n3, n4) == 0:
+                return (0.5, 1.0, 1.5)
+            y = n1 / (n1 + 2 * n2)
+            d1, d2, d3 = 1 - 2 * y * n2 / n1, 2 - 3 * y * n3 / n2, 3 - 4 * y * n4 / n3
+            if 0 <= d1 <= 1 and 0 <= d2 <= 2 and 0 <= d3 <= 3:
+                return (d1, d2, d3)
+            return (0.5, 1.0, 1.5)
+    """))
+    results = grade_target(Target.from_file(path), prepared)
+    assert [(r.name, r.reason) for r in results] == [(name, "") for name in EXERCISE_NAMES]
+
+
+def test_cli_reference_json(capsys):
+    assert main(["grade", "02", "--reference", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["total"] == result["max_total"] == MAX_TOTAL == 10
+    assert [e["name"] for e in result["exercises"]] == EXERCISE_NAMES
+
+
+# -- pytest inside the lesson folder ---------------------------------------------------------------------
+def run_lesson_pytest(reference: bool) -> subprocess.CompletedProcess:
+    env = dict(os.environ, LMCOURSE_GRADE_REFERENCE="1" if reference else "0")
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(STUBS.parent)],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+
+
+def test_pytest_in_the_lesson_folder_grades_the_reference():
+    run = run_lesson_pytest(reference=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"{len(EXERCISE_NAMES)} passed" in run.stdout and "score table, lesson 02" in run.stdout
+    assert re.search(rf"^total +{MAX_TOTAL}/{MAX_TOTAL}$", run.stdout, flags=re.MULTILINE)
+
+
+def test_pytest_in_the_lesson_folder_grades_the_stubs():
+    run = run_lesson_pytest(reference=False)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert f"{len(EXERCISE_NAMES)} failed" in run.stdout
+    assert run.stdout.count("raised NotImplementedError") >= len(EXERCISE_NAMES)
