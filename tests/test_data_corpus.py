@@ -68,6 +68,20 @@ def test_damaged_cache_is_rebuilt(tmp_path, isolated_data_home):
     assert load_corpus(tmp_path / "c").vocab.words == ["a", "b"]
 
 
+def test_empty_split_file_is_reported_missing(tmp_path, isolated_data_home):
+    write_folder(tmp_path / "c", "a b\n", "\n\n", "a z\n")
+    corpus = load_corpus(tmp_path / "c")
+    assert corpus.splits["valid"] is None and "has no sentences" in corpus.missing["valid"]
+    with pytest.raises(UserError, match="no valid split"):
+        corpus.split("valid")
+
+
+def test_a_file_is_not_a_corpus_folder(tmp_path, isolated_data_home):
+    (tmp_path / "notes.txt").write_text("hello\n")
+    with pytest.raises(UserError, match="is a file, not a corpus folder"):
+        load_corpus(tmp_path / "notes.txt")
+
+
 def test_folder_without_train_is_a_clear_error(tmp_path, isolated_data_home):
     write_folder(tmp_path / "c", None, "a\n", "b\n")
     with pytest.raises(UserError, match="no train.txt"):

@@ -63,6 +63,20 @@ def test_unreachable_source_fails_fast_with_a_clear_error(file_server, tmp_path)
     assert not (tmp_path / "missing.txt").exists()
 
 
+def test_failed_first_fetch_leaves_no_folder(file_server, isolated_data_home, monkeypatch):
+    from lmcourse.data import registry
+    from lmcourse.data.fetch import fetch
+
+    _, url = file_server
+    spec = registry.REGISTRY["tinyshakespeare"]
+    broken = registry.RemoteFile(f"{url}/absent.txt", "input.txt", "0" * 64)
+    monkeypatch.setitem(registry.REGISTRY, "tinyshakespeare",
+                        registry.CorpusSpec(**{**spec.__dict__, "remote_files": (broken,)}))
+    with pytest.raises(UserError, match="could not download"):
+        fetch("tinyshakespeare")
+    assert not (isolated_data_home / "tinyshakespeare").exists()
+
+
 def test_fetch_registered_corpus_from_a_local_mirror(file_server, isolated_data_home, monkeypatch):
     """`fetch` writes the corpus's files into the data home, where `load_corpus` then finds them."""
     from lmcourse.data import load_corpus, registry

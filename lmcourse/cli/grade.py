@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 from pathlib import Path
 
 from lmcourse.cli.output import emit, log
@@ -44,8 +45,8 @@ def run(args: argparse.Namespace) -> int:
     from lmcourse.grading.runner import Target, grade_target, prepare, score_table, summary
 
     lesson = get_lesson(args.lesson)
-    if not args.timeout > 0:  # also refuses nan
-        raise UserError(f"--timeout must be positive, got {args.timeout:g}")
+    if not (math.isfinite(args.timeout) and args.timeout > 0):  # refuses nan and inf too
+        raise UserError(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
     if args.out and not args.submissions:
         raise UserError("--out goes with --submissions DIR (a single learner's grade is printed, not written)")
     if args.submissions:

@@ -68,7 +68,13 @@ def fetch(name: str, timeout: float = TIMEOUT_SECONDS) -> list[Path]:
     if spec.nltk_package:
         return [fetch_nltk(spec.nltk_package, timeout)]
     target_dir = data_home() / spec.folder_name
-    return [download(remote, target_dir / remote.filename, timeout) for remote in spec.remote_files]
+    existed = target_dir.exists()
+    try:
+        return [download(remote, target_dir / remote.filename, timeout) for remote in spec.remote_files]
+    except UserError:
+        if not existed and target_dir.is_dir() and not any(target_dir.iterdir()):
+            target_dir.rmdir()  # a failed first fetch leaves no empty folder behind
+        raise
 
 
 def fetch_nltk(package: str, timeout: float = TIMEOUT_SECONDS) -> Path:

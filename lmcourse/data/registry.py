@@ -28,7 +28,7 @@ from lmcourse.data.vocabulary import Vocabulary
 from lmcourse.errors import UserError
 from lmcourse.files import atomic_output
 
-# Bump when a reader or the encoding changes, so that old caches are not used.
+# Bump to drop every old cache. (Changes to the reading code drop them anyway: see _reader_code_hash.)
 RECIPE_VERSION = 1
 
 
@@ -227,6 +227,8 @@ def load_corpus(name_or_dir: str | os.PathLike, min_count: int = 1, use_cache: b
 
 def load_folder_corpus(directory: Path, min_count: int = 1, use_cache: bool = True) -> Corpus:
     """A user's corpus: vocabulary = every train type seen at least ``min_count`` times, + ``<unk>``."""
+    if directory.is_file():
+        raise UserError(f"{directory} is a file, not a corpus folder: give the folder that holds train.txt")
     if not directory.is_dir():
         raise UserError(f"corpus folder {directory} does not exist: give a folder holding train.txt")
     if not (directory / "train.txt").is_file():
@@ -273,11 +275,23 @@ def _input_files(spec: CorpusSpec, directory: Path | None) -> list[Path]:
     return []
 
 
+def _reader_code_hash() -> str:
+    """A hash of the code that turns files into token ids, so that editing a reader invalidates caches."""
+    from lmcourse import tokens
+    from lmcourse.data import corpus, vocabulary
+
+    digest = hashlib.sha256()
+    for module in (sources, corpus, vocabulary, tokens):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _cache_key(spec: CorpusSpec, directory: Path | None) -> str:
     files = _input_files(spec, directory)
     stats = [(str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
     recipe = {
         "version": RECIPE_VERSION,
+        "code": _reader_code_hash(),
         "name": spec.name,
         "max_size": spec.max_size,
         "min_count": spec.min_count,

@@ -115,5 +115,10 @@ def read_split_files(directory: Path, filenames: dict[str, Sequence[str]]) -> Ra
             missing[split_name] = f"no {' or '.join(filenames[split_name])} in {directory}"
             continue
         text = found.read_text(encoding="utf-8")
-        splits[split_name] = [line.split() for line in text.splitlines() if line.strip()]
+        sentences = [line.split() for line in text.splitlines() if line.strip()]
+        if sentences:
+            splits[split_name] = sentences
+        else:
+            splits[split_name] = None
+            missing[split_name] = f"{found} has no sentences"
     return RawCorpus(splits, missing)
