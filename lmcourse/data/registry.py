@@ -137,7 +137,8 @@ REGISTRY: dict[str, CorpusSpec] = {
             min_count=2,
             reader=sources.read_tinyshakespeare_words,
             tokenization="each non-empty line a sentence, lowercased, tokens by lmcourse.tokens.tokenize "
-            "(letter runs with inner apostrophes, digit runs, single punctuation marks); first 90% of lines train, next 5% valid, last 5% test; "
+            "(letter runs with inner apostrophes, digit runs, single punctuation marks); "
+            "first 90% of lines train, next 5% valid, last 5% test; "
             "vocabulary = training words seen at least twice + <unk>",
         ),
         CorpusSpec(
