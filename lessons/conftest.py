@@ -1,8 +1,9 @@
 """pytest support for grading lessons: ``pytest lessons/00_tokens_and_vocabularies`` grades your exercises.
 
-Each lesson folder's ``test_grade_lesson_XX.py`` asks the ``lesson_grades`` fixture for its results (one
-grading run per lesson, in child processes, see :mod:`lmcourse.grading.runner`) and has one test per
-exercise. At the end pytest prints the score table. ``LMCOURSE_GRADE_REFERENCE=1`` grades the library's
+Each lesson folder's ``test_grade_lesson_XX.py`` has one test per exercise
+(:func:`lmcourse.grading.lesson_tests.exercise_tests`), which asks the ``lesson_grades`` fixture below for
+its results (one grading run per lesson, in child processes, see :mod:`lmcourse.grading.runner`). At the end
+pytest prints the score table. ``LMCOURSE_GRADE_REFERENCE=1`` grades the library's
 reference solutions instead of your ``exercises.py`` (that is how CI checks the graders themselves).
 """
 

@@ -1,26 +1,33 @@
-"""The lesson 00 graders: full points for the reference, 0 for the stubs, and each catches planted bugs."""
+"""The lesson 00 graders: full points for the reference, 0 for the stubs, and each catches planted bugs;
+the ``lmcourse grade`` command line (tested here, on lesson 00, for every lesson)."""
 
 from __future__ import annotations
 
 import csv
 import json
-import os
-import re
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
 import pytest
+from lesson_checks import (
+    check_cli_grades_the_reference,
+    check_correct_reimplementation,
+    check_every_exercise_has_a_planted_bug,
+    check_lesson_pytest_grades_the_reference,
+    check_lesson_pytest_grades_the_stubs,
+    check_planted_bug,
+    check_reference_gets_full_points,
+    check_stubs_get_zero,
+    exercise_names,
+    max_total,
+    planted_bug_file,
+    prepared_exercises,
+    stubs_file,
+)
 
 from lmcourse.cli import main
-from lmcourse.grading import get_lesson, grade_lesson
-from lmcourse.grading.runner import Target, grade_target, prepare
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-LESSON = get_lesson("00")
-EXERCISE_NAMES = [e.name for e in LESSON.exercises()]
-STUBS = REPO_ROOT / "lessons" / LESSON.folder / "exercises.py"
+EXERCISE_NAMES = exercise_names("00")
+MAX_TOTAL = max_total("00")
+STUBS = stubs_file("00")
 
 # Each planted bug is a plausible learner mistake. The file takes every reference function and replaces
 # one of them with the buggy version; that exercise must score 0.
@@ -95,84 +102,66 @@ PLANTED_BUGS = {
     """),
 }
 
+# Another correct way of writing every function (not the reference's code): it must get full points.
+CORRECT_REIMPLEMENTATION = """
+    import math, re
+    from collections import Counter
 
-@pytest.fixture(scope="module")
-def prepared():
-    return prepare(LESSON.exercises())
+    def tokenize(text):
+        return re.findall(r"[a-z]+(?:'[a-z]+)*|\\d+|[^\\sa-z0-9]", text.lower(), flags=re.ASCII)
+
+    def count_types_and_tokens(sentences):
+        words = [w for s in sentences for w in s]
+        return (len(set(words)), len(words))
+
+    def zipf_slope(counts):
+        ys = [math.log(c) for c in sorted(counts, reverse=True)]
+        xs = [math.log(r) for r in range(1, len(ys) + 1)]
+        mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+        return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+
+    def build_vocabulary(sentences, max_size=None, min_count=1):
+        counts = Counter(w for s in sentences for w in s)
+        for special in ("<unk>", "<s>", "</s>"):
+            counts.pop(special, None)
+        words = [w for w, c in sorted(counts.items(), key=lambda wc: (-wc[1], wc[0])) if c >= min_count]
+        return words[:max_size] if max_size is not None else words
+
+    def oov_rate(sentences, vocabulary):
+        vocabulary = set(vocabulary)
+        words = [w for s in sentences for w in s]
+        return sum(w not in vocabulary for w in words) / len(words) if words else 0.0
+"""
+
+prepared = prepared_exercises("00")
 
 
 def test_reference_gets_full_points():
-    results = grade_lesson("00", reference=True)
-    assert [r.name for r in results] == EXERCISE_NAMES
-    for result in results:
-        assert (result.points, result.reason) == (result.max_points, ""), result.name
+    check_reference_gets_full_points("00")
 
 
 def test_untouched_stubs_get_zero_with_a_reason(prepared):
-    results = grade_target(Target.from_file(STUBS), prepared)
-    for result in results:
-        assert result.points == 0
-        assert "raised NotImplementedError" in result.reason and "(exercises.py, line" in result.reason
+    check_stubs_get_zero("00", prepared)
 
 
 def test_every_exercise_has_a_planted_bug():
-    assert {name for name, _ in PLANTED_BUGS.values()} == set(EXERCISE_NAMES)
+    check_every_exercise_has_a_planted_bug("00", PLANTED_BUGS)
 
 
 @pytest.mark.parametrize("bug", list(PLANTED_BUGS))
 def test_grader_catches_planted_bug(bug, prepared, tmp_path):
     name, source = PLANTED_BUGS[bug]
-    path = tmp_path / "exercises.py"
-    path.write_text("from lmcourse.tokens import *  # noqa: F403\n" + textwrap.dedent(source))
-    this_exercise = [p for p in prepared if p.exercise.name == name]
-    [result] = grade_target(Target.from_file(path), this_exercise)
-    assert result.points == 0, f"the {name} grader did not catch: {bug}"
-    assert result.reason.startswith(("fixed case", "generated case"))
+    check_planted_bug(prepared, planted_bug_file("00", tmp_path, source), name, bug)
 
 
 def test_a_correct_reimplementation_gets_full_points(prepared, tmp_path):
     """The graders accept other correct ways of writing the functions, not only the reference's code."""
-    path = tmp_path / "exercises.py"
-    path.write_text(textwrap.dedent("""
-        import math, re
-        from collections import Counter
-
-        def tokenize(text):
-            return re.findall(r"[a-z]+(?:'[a-z]+)*|\\d+|[^\\sa-z0-9]", text.lower(), flags=re.ASCII)
-
-        def count_types_and_tokens(sentences):
-            words = [w for s in sentences for w in s]
-            return (len(set(words)), len(words))
-
-        def zipf_slope(counts):
-            ys = [math.log(c) for c in sorted(counts, reverse=True)]
-            xs = [math.log(r) for r in range(1, len(ys) + 1)]
-            mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-            return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
-
-        def build_vocabulary(sentences, max_size=None, min_count=1):
-            counts = Counter(w for s in sentences for w in s)
-            for special in ("<unk>", "<s>", "</s>"):
-                counts.pop(special, None)
-            words = [w for w, c in sorted(counts.items(), key=lambda wc: (-wc[1], wc[0])) if c >= min_count]
-            return words[:max_size] if max_size is not None else words
-
-        def oov_rate(sentences, vocabulary):
-            vocabulary = set(vocabulary)
-            words = [w for s in sentences for w in s]
-            return sum(w not in vocabulary for w in words) / len(words) if words else 0.0
-    """))
-    results = grade_target(Target.from_file(path), prepared)
-    assert [(r.name, r.reason) for r in results] == [(name, "") for name in EXERCISE_NAMES]
+    check_correct_reimplementation(prepared, tmp_path, CORRECT_REIMPLEMENTATION)
 
 
 # -- the command line ----------------------------------------------------------------------------------------
 def test_cli_reference_json(capsys):
-    assert main(["grade", "00", "--reference", "--json"]) == 0
-    result = json.loads(capsys.readouterr().out)
-    assert result["total"] == result["max_total"] == sum(e.points for e in LESSON.exercises())
-    assert [e["name"] for e in result["exercises"]] == EXERCISE_NAMES
-    assert all(e["points"] == e["max"] and e["reason"] == "" for e in result["exercises"])
+    check_cli_grades_the_reference("00", capsys)
 
 
 def test_cli_json_stays_one_object_when_the_learner_prints(capfd, tmp_path):
@@ -191,7 +180,7 @@ def test_cli_stubs_table_exit_zero(capsys):
     assert main(["grade", "00", "--file", str(STUBS)]) == 0
     out = capsys.readouterr().out
     assert out.count("NotImplementedError") == len(EXERCISE_NAMES)
-    assert "total" in out and f"0/{sum(e.points for e in LESSON.exercises())}" in out
+    assert "total" in out and f"0/{MAX_TOTAL}" in out
 
 
 def test_cli_bad_input(capsys, tmp_path):
@@ -231,23 +220,9 @@ def test_cli_submissions_csv(capsys, tmp_path):
 
 
 # -- pytest inside the lesson folder ---------------------------------------------------------------------
-def run_lesson_pytest(reference: bool) -> subprocess.CompletedProcess:
-    env = dict(os.environ, LMCOURSE_GRADE_REFERENCE="1" if reference else "0")
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(STUBS.parent)],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )
-
-
 def test_pytest_in_the_lesson_folder_grades_the_reference():
-    run = run_lesson_pytest(reference=True)
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert f"{len(EXERCISE_NAMES)} passed" in run.stdout and "score table, lesson 00" in run.stdout
-    assert re.search(r"^total +10/10$", run.stdout, flags=re.MULTILINE)
+    check_lesson_pytest_grades_the_reference("00")
 
 
 def test_pytest_in_the_lesson_folder_grades_the_stubs():
-    run = run_lesson_pytest(reference=False)
-    assert run.returncode == 1, run.stdout + run.stderr
-    assert f"{len(EXERCISE_NAMES)} failed" in run.stdout
-    assert run.stdout.count("raised NotImplementedError") >= len(EXERCISE_NAMES)
+    check_lesson_pytest_grades_the_stubs("00")

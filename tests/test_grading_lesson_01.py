@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
-
 import pytest
+from lesson_checks import (
+    check_cli_grades_the_reference,
+    check_correct_reimplementation,
+    check_every_exercise_has_a_planted_bug,
+    check_lesson_pytest_grades_the_reference,
+    check_lesson_pytest_grades_the_stubs,
+    check_planted_bug,
+    check_reference_gets_full_points,
+    check_stubs_get_zero,
+    planted_bug_file,
+    prepared_exercises,
+)
 
-from lmcourse.cli import main
-from lmcourse.grading import get_lesson, grade_lesson
-from lmcourse.grading.runner import Target, grade_target, prepare
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-LESSON = get_lesson("01")
-EXERCISE_NAMES = [e.name for e in LESSON.exercises()]
-MAX_TOTAL = sum(e.points for e in LESSON.exercises())
-STUBS = REPO_ROOT / "lessons" / LESSON.folder / "exercises.py"
+# What the planted bugs use besides the reference functions.
+BUG_IMPORTS = "from collections import Counter\nimport math\n"
 
 # Each planted bug is a plausible learner mistake. The file takes every reference function and replaces
 # one of them with the buggy version; that exercise must score 0.
@@ -165,125 +162,88 @@ PLANTED_BUGS = {
     """),
 }
 
+# Another correct way of writing every function (not the reference's code): it must get full points.
+CORRECT_REIMPLEMENTATION = """
+    import math
+    from collections import Counter, defaultdict
 
-@pytest.fixture(scope="module")
-def prepared():
-    return prepare(LESSON.exercises())
+    def count_ngrams(sentences, n):
+        counts = Counter()
+        for sentence in sentences:
+            tokens = ("<s>",) * (n - 1) + tuple(sentence) + ("</s>",)
+            counts.update(zip(*(tokens[i:] for i in range(n))))
+        return counts
+
+    def _followers(counts, context):
+        table = defaultdict(dict)
+        for ngram, c in counts.items():
+            table[ngram[:-1]][ngram[-1]] = c
+        return table.get(tuple(context), {})
+
+    def mle_probability(counts, word, context):
+        seen = _followers(counts, context)
+        return seen.get(word, 0) / sum(seen.values()) if seen else 0.0
+
+    def sentence_logprob(counts, sentence):
+        n = len(next(iter(counts)))
+        tokens = ["<s>"] * (n - 1) + list(sentence) + ["</s>"]
+        probabilities = [mle_probability(counts, tokens[i], tuple(tokens[i - n + 1:i]))
+                         for i in range(n - 1, len(tokens))]
+        if min(probabilities) == 0:
+            return -math.inf
+        return math.fsum(math.log(p) for p in probabilities)
+
+    def perplexity_from_logprobs(log_probs):
+        if -math.inf in log_probs:
+            return math.inf
+        return math.exp(-math.fsum(log_probs) / len(log_probs))
+
+    def sample_next_word(counts, context, u):
+        seen = _followers(counts, context)
+        total = sum(seen.values())
+        cumulative = 0.0
+        for word in sorted(seen):
+            cumulative += seen[word] / total
+            if cumulative > u:
+                return word
+        return max(seen)
+"""
+
+prepared = prepared_exercises("01")
 
 
 def test_reference_gets_full_points():
-    results = grade_lesson("01", reference=True)
-    assert [r.name for r in results] == EXERCISE_NAMES
-    for result in results:
-        assert (result.points, result.reason) == (result.max_points, ""), result.name
-        assert result.cases_checked > 20, result.name  # the fixed cases and the generated ones
+    check_reference_gets_full_points("01")
 
 
 def test_untouched_stubs_get_zero_with_a_reason(prepared):
-    results = grade_target(Target.from_file(STUBS), prepared)
-    assert [r.name for r in results] == EXERCISE_NAMES
-    for result in results:
-        assert result.points == 0
-        assert "raised NotImplementedError" in result.reason and "(exercises.py, line" in result.reason
+    check_stubs_get_zero("01", prepared)
 
 
 def test_every_exercise_has_a_planted_bug():
-    assert {name for name, _ in PLANTED_BUGS.values()} == set(EXERCISE_NAMES)
-
-
-def buggy_file(tmp_path, source: str) -> Path:
-    path = tmp_path / "exercises.py"
-    path.write_text("from lmcourse.ngram.by_hand import *  # noqa: F403\n"
-                    "from collections import Counter\nimport math\n" + textwrap.dedent(source))
-    return path
+    check_every_exercise_has_a_planted_bug("01", PLANTED_BUGS)
 
 
 @pytest.mark.parametrize("bug", list(PLANTED_BUGS))
 def test_grader_catches_planted_bug(bug, prepared, tmp_path):
     name, source = PLANTED_BUGS[bug]
-    this_exercise = [p for p in prepared if p.exercise.name == name]
-    [result] = grade_target(Target.from_file(buggy_file(tmp_path, source)), this_exercise)
-    assert result.points == 0, f"the {name} grader did not catch: {bug}"
-    assert result.reason.startswith(("fixed case", "generated case"))
+    check_planted_bug(prepared, planted_bug_file("01", tmp_path, source, BUG_IMPORTS), name, bug)
 
 
 def test_a_correct_reimplementation_gets_full_points(prepared, tmp_path):
     """The graders accept other correct ways of writing the functions, not only the reference's code."""
-    path = tmp_path / "exercises.py"
-    path.write_text(textwrap.dedent("""
-        import math
-        from collections import Counter, defaultdict
-
-        def count_ngrams(sentences, n):
-            counts = Counter()
-            for sentence in sentences:
-                tokens = ("<s>",) * (n - 1) + tuple(sentence) + ("</s>",)
-                counts.update(zip(*(tokens[i:] for i in range(n))))
-            return counts
-
-        def _followers(counts, context):
-            table = defaultdict(dict)
-            for ngram, c in counts.items():
-                table[ngram[:-1]][ngram[-1]] = c
-            return table.get(tuple(context), {})
-
-        def mle_probability(counts, word, context):
-            seen = _followers(counts, context)
-            return seen.get(word, 0) / sum(seen.values()) if seen else 0.0
-
-        def sentence_logprob(counts, sentence):
-            n = len(next(iter(counts)))
-            tokens = ["<s>"] * (n - 1) + list(sentence) + ["</s>"]
-            probabilities = [mle_probability(counts, tokens[i], tuple(tokens[i - n + 1:i]))
-                             for i in range(n - 1, len(tokens))]
-            if min(probabilities) == 0:
-                return -math.inf
-            return math.fsum(math.log(p) for p in probabilities)
-
-        def perplexity_from_logprobs(log_probs):
-            if -math.inf in log_probs:
-                return math.inf
-            return math.exp(-math.fsum(log_probs) / len(log_probs))
-
-        def sample_next_word(counts, context, u):
-            seen = _followers(counts, context)
-            total = sum(seen.values())
-            cumulative = 0.0
-            for word in sorted(seen):
-                cumulative += seen[word] / total
-                if cumulative > u:
-                    return word
-            return max(seen)
-    """))
-    results = grade_target(Target.from_file(path), prepared)
-    assert [(r.name, r.reason) for r in results] == [(name, "") for name in EXERCISE_NAMES]
+    check_correct_reimplementation(prepared, tmp_path, CORRECT_REIMPLEMENTATION)
 
 
 def test_cli_reference_json(capsys):
-    assert main(["grade", "01", "--reference", "--json"]) == 0
-    result = json.loads(capsys.readouterr().out)
-    assert result["total"] == result["max_total"] == MAX_TOTAL == 10
-    assert [e["name"] for e in result["exercises"]] == EXERCISE_NAMES
+    result = check_cli_grades_the_reference("01", capsys)
+    assert result["max_total"] == 10
 
 
 # -- pytest inside the lesson folder ---------------------------------------------------------------------
-def run_lesson_pytest(reference: bool) -> subprocess.CompletedProcess:
-    env = dict(os.environ, LMCOURSE_GRADE_REFERENCE="1" if reference else "0")
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(STUBS.parent)],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )
-
-
 def test_pytest_in_the_lesson_folder_grades_the_reference():
-    run = run_lesson_pytest(reference=True)
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert f"{len(EXERCISE_NAMES)} passed" in run.stdout and "score table, lesson 01" in run.stdout
-    assert re.search(rf"^total +{MAX_TOTAL}/{MAX_TOTAL}$", run.stdout, flags=re.MULTILINE)
+    check_lesson_pytest_grades_the_reference("01")
 
 
 def test_pytest_in_the_lesson_folder_grades_the_stubs():
-    run = run_lesson_pytest(reference=False)
-    assert run.returncode == 1, run.stdout + run.stderr
-    assert f"{len(EXERCISE_NAMES)} failed" in run.stdout
-    assert run.stdout.count("raised NotImplementedError") >= len(EXERCISE_NAMES)
+    check_lesson_pytest_grades_the_stubs("01")

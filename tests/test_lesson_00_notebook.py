@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import requires_corpus
+from lesson_checks import check_every_cell_ran, execute_notebook, images, notebook_text
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LESSONS = REPO_ROOT / "lessons"
@@ -29,49 +30,26 @@ def test_every_lesson_notebook_is_saved_without_outputs():
                 assert cell.get("execution_count") is None, f"{where} has an execution count: clear outputs"
 
 
-def cell_text(cell) -> str:
-    parts = []
-    for output in cell.get("outputs", []):
-        if output["output_type"] == "stream":
-            parts.append(output["text"])
-        elif "data" in output:
-            parts.append(output["data"].get("text/plain", ""))
-    return "\n".join(parts)
-
-
 @pytest.fixture(scope="module")
 def executed_notebook():
     """The notebook executed in a fresh ``python3`` kernel with LMCOURSE_FAST=1 (any error fails here)."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LMCOURSE_FAST", "1")
-        patch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-        NotebookClient(notebook, timeout=300, kernel_name="python3",
-                       resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
-    return notebook
+    return execute_notebook(NOTEBOOK)
 
 
 @pytest.mark.slow
 def test_notebook_runs(executed_notebook):
-    code_cells = [c for c in executed_notebook.cells if c.cell_type == "code"]
-    assert all(c.execution_count is not None for c in code_cells)
-    assert all(o["output_type"] != "error" for c in code_cells for o in c.outputs)
-    output = "\n".join(cell_text(c) for c in code_cells)
+    check_every_cell_ran(executed_notebook)
+    output = notebook_text(executed_notebook)
     assert "'didn', \"'\", 't'" in output  # the simple tokenizer's weakness the text points out
 
 
 @pytest.mark.slow
 @requires_corpus("brown")
 def test_notebook_plots_zipf_on_brown(executed_notebook):
-    output = "\n".join(cell_text(c) for c in executed_notebook.cells if c.cell_type == "code")
+    output = notebook_text(executed_notebook)
     assert "Brown is not available" not in output
     line = next(line for line in output.splitlines() if line.startswith("Zipf slope, all ranks:"))
     slope_all = float(line.split(":")[1].split(";")[0])
     assert -2.5 < slope_all < -0.5  # a falling power law; Zipf's s is near 1
-    images = [o for c in executed_notebook.cells if c.cell_type == "code" for o in c.outputs
-              if "image/png" in o.get("data", {})]
-    assert len(images) == 2  # the Zipf plot and the OOV curve
+    assert len(images(executed_notebook)) == 2  # the Zipf plot and the OOV curve
     assert "OOV rate on valid" in output

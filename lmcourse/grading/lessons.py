@@ -8,7 +8,8 @@ To give a lesson a grader:
 3. add a :class:`Lesson` to :data:`LESSONS` below;
 4. in the lesson folder: ``exercises.py`` (stubs that raise ``NotImplementedError``) and
    ``test_grade_lesson_XX.py`` (copy lesson 00's; the file name must be unique across lessons);
-5. in ``tests/``: ``test_grading_lesson_XX.py`` with the reference, the stubs and planted bugs.
+5. in ``tests/``: ``test_grading_lesson_XX.py`` with the reference, the stubs and planted bugs (the checks
+   every lesson shares are in ``tests/lesson_checks.py``).
 """
 
 from __future__ import annotations
