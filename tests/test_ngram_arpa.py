@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 from lmcourse.data import Corpus
 from lmcourse.errors import UserError
-from lmcourse.ngram import Additive, KatzBackoff, ModifiedKneserNey, StupidBackoff, read_arpa, write_arpa
+from lmcourse.ngram import Additive, KatzBackoff, ModifiedKneserNey, StupidBackoff, arpa, read_arpa, write_arpa
 
 TRAIN = [s.split() for s in ["the cat sat on the mat", "the dog sat", "a cat ran on a mat", "the cat",
                              "a dog sat on the cat", "the mat ran"]]
@@ -86,7 +88,62 @@ def test_malformed_files_give_a_clear_error_naming_the_line(tmp_path, text, mess
     with pytest.raises(UserError) as error:
         read_arpa(path)
     assert message in str(error.value)
-    assert str(path) in str(error.value)
+    assert re.match(re.escape(str(path)) + r":\d+: ", str(error.value)), str(error.value)
+
+
+# Each case: the file, the line the error must name, and words of the message.
+@pytest.mark.parametrize("text, line, message", [
+    # an empty 2-gram table, then a 3-gram whose context cannot be there
+    (GOOD.replace("ngram 2=2", "ngram 2=0\nngram 3=1").replace("-0.3\t<s> a\n-0.2\ta </s>\n", "").replace(
+        "\\end\\", "\\3-grams:\n-0.1\ta a </s>\n\n\\end\\"), 15,
+     "the context of the 3-gram 'a a </s>' is not listed among the 2-grams"),
+    (GOOD.replace("-0.6\t</s>\n", "-0.6\t</s>\n-0.7\t<unk>\n").replace("ngram 1=4", "ngram 1=5"), 9,
+     "the 1-gram '<unk>' is listed twice (first on line 6)"),
+    (GOOD.replace("-0.2\ta </s>", "-0.2\t<s> a"), 13, "the 2-gram '<s> a' is listed twice"),
+    (GOOD.replace("-0.4\ta\t-0.1", "0.5\ta\t-0.1"), 9, "log10 probability 0.5 is positive"),
+    (GOOD.replace("-0.3\t<s> a", "inf\t<s> a"), 12, "is positive"),
+    (GOOD.replace("-0.2\ta </s>", "-0.2\tb </s>"), 13, "the word 'b' of the 2-gram 'b </s>' is not listed"),
+])
+def test_errors_found_after_parsing_name_the_line_of_the_ngram(tmp_path, text, line, message):
+    path = tmp_path / "bad.arpa"
+    path.write_text(text)
+    with pytest.raises(UserError) as error:
+        read_arpa(path)
+    assert str(error.value).startswith(f"{path}:{line}: malformed ARPA file: "), str(error.value)
+    assert message in str(error.value)
+
+
+def test_a_word_outside_the_given_vocabulary_names_its_line(corpus, tmp_path):
+    path = tmp_path / "other.arpa"
+    path.write_text(GOOD.replace("\ta\t", "\tzebra\t").replace(" a", " zebra").replace("\ta </s>",
+                                                                                          "\tzebra </s>"))
+    with pytest.raises(UserError, match=r"other\.arpa:9: the ARPA word 'zebra' is not in the given vocabulary"):
+        read_arpa(path, vocab=corpus.vocab)
+
+
+def test_an_empty_order_may_leave_out_its_section(tmp_path):
+    path = tmp_path / "empty.arpa"
+    path.write_text(GOOD.replace("ngram 2=2", "ngram 2=0").replace("\\2-grams:\n-0.3\t<s> a\n-0.2\ta </s>\n\n",
+                                                                   ""))
+    model = read_arpa(path)
+    assert model.ngram_counts() == {1: 4, 2: 0}
+    assert model.score("a", ["<s>"]) == pytest.approx(10 ** (-0.2 - 0.4))
+
+
+def test_write_arpa_refuses_bad_targets_and_wraps_os_errors(corpus, tmp_path, monkeypatch):
+    model = ModifiedKneserNey(2).fit(corpus)
+    with pytest.raises(UserError, match="it is a folder"):
+        write_arpa(model, tmp_path)
+    with pytest.raises(UserError, match="does not exist"):
+        write_arpa(model, tmp_path / "missing" / "m.arpa")
+    assert not (tmp_path / "missing").exists()
+
+    def no_space(path):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(arpa, "atomic_output", no_space)
+    with pytest.raises(UserError, match=r"cannot write ARPA file .*m\.arpa: No space left on device"):
+        write_arpa(model, tmp_path / "m.arpa")
 
 
 def test_error_names_the_line_number(tmp_path):
@@ -101,7 +158,8 @@ def test_missing_context_of_a_trigram(tmp_path):
         "\\end\\", "\\3-grams:\n-0.1\ta a </s>\n\n\\end\\")
     path = tmp_path / "bad.arpa"
     path.write_text(text)
-    with pytest.raises(UserError, match="context of the 3-gram 'a a </s>' is not listed among the 2-grams"):
+    with pytest.raises(UserError, match=r"bad\.arpa:17: malformed ARPA file: the context of the 3-gram "
+                                        "'a a </s>' is not listed among the 2-grams"):
         read_arpa(path)
 
 

@@ -10,7 +10,8 @@ import pytest
 from conftest import REFERENCE_DIR, requires_corpus, requires_reference
 
 from lmcourse.data import Corpus
-from lmcourse.ngram import BackoffKneserNey, KatzBackoff, ModifiedKneserNey, prune, write_arpa
+from lmcourse.ngram import BackoffKneserNey, KatzBackoff, ModifiedKneserNey, NgramCounts, prune, write_arpa
+from lmcourse.ngram.kneser_ney import modified_discounts
 
 REFERENCE_FILE = "kenlm_brown.json"
 ORDERS = (2, 3, 4, 5)
@@ -41,13 +42,42 @@ def test_modified_kneser_ney_matches_lmplz_on_brown(brown, reference, order):
         theirs = expected[f"{split_name}_perplexity"]
         assert abs(ours / theirs - 1) < 1e-3, (split_name, ours, theirs)
     by_order = expected["discounts_and_counts_by_order"]
-    for k in range(2, order + 1):  # order 1: KenLM adds its own zero-count <unk> (one unigram more)
+    for k in range(2, order + 1):  # order 1: see test_unigram_discounts_differ_from_lmplz_by_one_ngram
         assert model.ngram_counts()[k] == by_order[str(k)]["ngrams"]
         d1, d2, d3 = model.discounts[k]
         assert d1 == pytest.approx(by_order[str(k)]["D1"], rel=1e-5)  # printed with 6 digits
         assert d2 == pytest.approx(by_order[str(k)]["D2"], rel=1e-5)  # printed with 6 digits
         assert d3 == pytest.approx(by_order[str(k)]["D3+"], rel=1e-5)  # printed with 6 digits
-    assert model.ngram_counts()[1] == by_order["1"]["ngrams"] - 1
+    assert model.ngram_counts()[1] == by_order["1"]["ngrams"] - 1  # KenLM adds its own zero-count <unk>
+
+
+def lmplz_unigram_count_of_counts(split, adjusted: np.ndarray, raw: np.ndarray) -> np.ndarray:
+    """n_0..n_4 of the unigrams as lmplz computes them: lmplz numbers the words by first appearance and, in
+    adjust_counts.cc (the loop after "This outputs the last n-grams"), adds the last unigram of its sorted
+    stream -- the word that first appears latest -- with its raw count instead of its adjusted count."""
+    tokens = np.asarray(split.tokens, dtype=np.int64)
+    ids, first_position = np.unique(tokens, return_index=True)
+    appears_last = ids[np.argmax(first_position)]
+    as_lmplz = adjusted.copy()
+    as_lmplz[appears_last] = raw[appears_last]
+    return NgramCounts.count_of_counts(as_lmplz)
+
+
+@requires_corpus("brown")
+@requires_reference(REFERENCE_FILE)
+def test_unigram_discounts_differ_from_lmplz_by_one_ngram(brown, reference):
+    """Our unigram discounts follow Chen & Goodman; lmplz's differ only by its one-N-gram substitution
+    (see the kneser_ney module docstring): with it we reproduce lmplz's printed figures."""
+    expected = reference["2"]["discounts_and_counts_by_order"]["1"]
+    train = brown.split("train")
+    counts = NgramCounts.from_split(train, 2, len(brown.vocab))
+    adjusted = counts.kneser_ney_counts()[1]
+    ours = modified_discounts(NgramCounts.count_of_counts(adjusted))
+    assert ours == pytest.approx(ModifiedKneserNey(2).fit(brown).discounts[1])
+    lmplz = modified_discounts(lmplz_unigram_count_of_counts(train, adjusted, counts.tables[1].counts))
+    theirs = (expected["D1"], expected["D2"], expected["D3+"])
+    assert lmplz == pytest.approx(theirs, rel=1e-5)  # lmplz prints 6 digits
+    assert ours[0] != pytest.approx(theirs[0], rel=1e-3)  # the definitions really differ on Brown
 
 
 TRAIN = [s.split() for s in [

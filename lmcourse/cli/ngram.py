@@ -24,11 +24,14 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--smoothing", required=True, choices=SMOOTHING_METHODS,
                         help="mle, addk (--k), jm (tuned on held-out), katz, absdisc, kn, mkn (modified "
                         "Kneser-Ney, as KenLM), kn-backoff, stupid (unnormalized scores)")
-    parser.add_argument("--k", type=float, default=1.0, help="addk: the pseudo-count k (default 1: Laplace)")
-    parser.add_argument("--alpha", type=float, default=0.4, help="stupid: the backoff factor (default 0.4)")
+    parser.add_argument("--k", type=float, default=None, help="addk only: the pseudo-count k > 0 (default 1: "
+                        "Laplace)")
+    parser.add_argument("--alpha", type=float, default=None, help="stupid only: the backoff factor, 0 < alpha "
+                        "<= 1 (default 0.4)")
     parser.add_argument("--prune", default=None, metavar="'T1 T2 ...'",
-                        help="drop N-grams of order k seen <= Tk times (T1 must be 0; the last repeats), "
-                        "as lmplz --prune; backoff weights are renormalized")
+                        help="backoff-form models only: drop N-grams of order k seen <= Tk times (T1 must be 0; "
+                        "at most --order thresholds, the last repeats), as lmplz --prune; backoff weights are "
+                        "renormalized")
     parser.add_argument("--min-count", type=int, default=1, help="folder corpora: vocabulary threshold")
 
 
@@ -51,32 +54,76 @@ def register(subparsers) -> None:
     sample.set_defaults(func=run_sample)
 
 
-def _build(args: argparse.Namespace):
-    from lmcourse.data import load_corpus
-    from lmcourse.ngram import make_model, prune
+def backoff_form_smoothings() -> list[str]:
+    """The smoothings with a normalized backoff form: the only ones that can be pruned or written as ARPA."""
+    from lmcourse.ngram import MODELS, BackoffModel
+
+    return [name for name, cls in MODELS.items() if issubclass(cls, BackoffModel) and cls.normalized]
+
+
+def _validate(args: argparse.Namespace) -> dict:
+    """Check the options before any work (loading, fitting); returns the model's constructor options, whose
+    values the constructor checks (``_build`` makes the model before it loads the corpus).
+
+    Each bad value, and each option that the chosen smoothing does not take, is a one-line UserError.
+    """
+    from lmcourse.ngram.base import check_temperature
+    from lmcourse.ngram.pruning import parse_thresholds
 
     if args.order < 1:
         raise UserError(f"--order must be at least 1 (got {args.order})")
     options = {}
-    if args.smoothing == "addk":
-        options["k"] = args.k
-    if args.smoothing == "stupid":
-        options["alpha"] = args.alpha
+    for option, smoothing in (("k", "addk"), ("alpha", "stupid")):
+        value = getattr(args, option)
+        if value is not None and args.smoothing != smoothing:
+            raise UserError(f"--{option} applies to --smoothing {smoothing} only, not {args.smoothing}: "
+                            f"leave --{option} out")
+        if value is not None:
+            options[option] = value  # else the constructor's default
+    needs_backoff_form = [f"--{name}" for name in ("prune", "arpa") if getattr(args, name, None) is not None]
+    if needs_backoff_form and args.smoothing not in backoff_form_smoothings():
+        verb = "needs" if len(needs_backoff_form) == 1 else "need"
+        raise UserError(f"{' and '.join(needs_backoff_form)} {verb} a normalized backoff-form model, which "
+                        f"--smoothing {args.smoothing} is not: use one of {', '.join(backoff_form_smoothings())}")
+    if args.prune is not None:
+        args.prune = parse_thresholds(args.prune, args.order)
+    if getattr(args, "arpa", None) is not None:
+        from lmcourse.ngram.arpa import check_arpa_target
+
+        check_arpa_target(args.arpa)
+    if getattr(args, "temperature", None) is not None:
+        check_temperature(args.temperature)
+    return options
+
+
+def _build(args: argparse.Namespace):
+    from lmcourse.data import load_corpus
+    from lmcourse.ngram import make_model, prune
+
+    model = make_model(args.smoothing, args.order, **_validate(args))  # bad --k or --alpha: a UserError here
     corpus = load_corpus(args.corpus, min_count=args.min_count)
-    model = make_model(args.smoothing, args.order, **options)
     log(f"fitting {type(model).__name__} (order {args.order}) on {corpus.name} train ...")
     start = time.perf_counter()
     model.fit(corpus)
-    if args.prune:
+    if args.prune is not None:
         model = prune(model, args.prune)
     fit_seconds = time.perf_counter() - start
     return corpus, model, fit_seconds
 
 
+def _floor(corpus_name: str, perplexity: float | None, num_tokens: int | None) -> dict | None:
+    """floor_verdict for a test perplexity on a corpus sampled from a grammar (None for other corpora)."""
+    from lmcourse.data import REGISTRY
+
+    spec = REGISTRY.get(corpus_name)
+    if spec is None or not spec.grammar or perplexity is None or not num_tokens:
+        return None
+    from lmcourse.synthetic import floor_verdict
+
+    return floor_verdict(perplexity, num_tokens, grammar=spec.grammar)
+
+
 def run(args: argparse.Namespace) -> int:
-    if args.arpa and args.smoothing in ("addk", "stupid"):
-        raise UserError(f"--arpa needs a backoff-form model; --smoothing {args.smoothing} has none "
-                        "(use mle, jm, katz, absdisc, kn, mkn or kn-backoff)")
     corpus, model, fit_seconds = _build(args)
     result: dict = {
         "corpus": corpus.name,
@@ -89,24 +136,27 @@ def run(args: argparse.Namespace) -> int:
     perplexities: dict[str, float | None] = {}
     predicted: dict[str, int | None] = {}
     cross_entropy: dict[str, float | None] = {}
+    bits_per_character: dict[str, float | None] = {}
     infinite: list[str] = []
     start = time.perf_counter()
     for split_name in SPLITS_REPORTED:
         if corpus.splits.get(split_name) is None:
             perplexities[split_name] = predicted[split_name] = cross_entropy[split_name] = None
+            bits_per_character[split_name] = None
             notes.append(f"no {split_name} split: {corpus.missing.get(split_name, 'not available')}")
             continue
         split = corpus.split(split_name)
         predicted[split_name] = split.num_predicted
         if not model.normalized:
             model.log_probs(split)  # scored (and timed) all the same, but a score is not a probability
-            perplexities[split_name] = cross_entropy[split_name] = None
+            perplexities[split_name] = cross_entropy[split_name] = bits_per_character[split_name] = None
             continue
         figures = model.evaluate(split)
         perplexities[split_name] = figures["perplexity"]
         cross_entropy[split_name] = figures["cross_entropy_bits"]
+        bits_per_character[split_name] = figures.get("bits_per_character")
         if not math.isfinite(figures["perplexity"]):
-            perplexities[split_name] = cross_entropy[split_name] = None
+            perplexities[split_name] = cross_entropy[split_name] = bits_per_character[split_name] = None
             infinite.append(split_name)
     score_seconds = time.perf_counter() - start
     if infinite:
@@ -121,7 +171,14 @@ def run(args: argparse.Namespace) -> int:
         "test_perplexity": perplexities["test"],
         "valid_cross_entropy_bits": cross_entropy["valid"],
         "test_cross_entropy_bits": cross_entropy["test"],
+    })
+    if corpus.level == "char":
+        result["valid_bits_per_character"] = bits_per_character["valid"]
+        result["test_bits_per_character"] = bits_per_character["test"]
+    result.update({
         "predicted_tokens": predicted,
+        "valid_predicted_tokens": predicted["valid"],
+        "test_predicted_tokens": predicted["test"],
         "fit_seconds": round(fit_seconds, 4),
         "score_seconds": round(score_seconds, 4),
         "ngram_counts": {str(k): v for k, v in model.ngram_counts().items()},
@@ -132,21 +189,29 @@ def run(args: argparse.Namespace) -> int:
             result[key] = described[key]
     if getattr(model, "pruning_thresholds", None):
         result["prune"] = model.pruning_thresholds
+    floor = _floor(args.corpus, perplexities["test"], predicted["test"])
+    if floor is not None:
+        result["floor_perplexity"] = floor["floor_perplexity"]
+        result["below_floor"] = floor["below_floor"]
     if args.arpa:
         from lmcourse.ngram import write_arpa
 
         path = write_arpa(model, args.arpa)
         result["arpa"] = str(path)
         log(f"wrote {path}")
-    if notes:
-        result["note"] = "; ".join(notes)
+    if notes or (floor is not None and floor["below_floor"]):
+        result["note"] = "; ".join(notes + ([floor["message"]] if floor is not None and floor["below_floor"] else []))
 
     lines = [f"{result['model']} order {args.order} on {corpus.name}"]
     for split_name in SPLITS_REPORTED:
         value = perplexities[split_name]
         shown = "n/a" if value is None else f"{value:.3f}"
         count = predicted[split_name]
-        lines.append(f"  {split_name} perplexity: {shown}" + (f"  ({count:,} predicted tokens)" if count else ""))
+        lines.append(f"  {split_name} perplexity: {shown}" + (f"  ({count:,} predicted tokens)" if count else "")
+                     + (f", {bits_per_character[split_name]:.4f} bits per character"
+                        if bits_per_character.get(split_name) is not None else ""))
+    if floor is not None:
+        lines.append(f"  floor of the grammar: {floor['message']}")
     lines.append("  N-grams per order: " + ", ".join(f"{k}: {v:,}" for k, v in model.ngram_counts().items()))
     if "discounts" in result:
         lines.append("  discounts per order: " + "; ".join(
@@ -163,8 +228,8 @@ def run_sample(args: argparse.Namespace) -> int:
         raise UserError("say which kind of model to sample from: `lmcourse sample --ngram ...`")
     if args.n < 1:
         raise UserError(f"--n must be at least 1 (got {args.n})")
-    if args.temperature <= 0:
-        raise UserError(f"--temperature must be positive (got {args.temperature})")
+    if args.max_words < 1:
+        raise UserError(f"--max-words must be at least 1 (got {args.max_words})")
     corpus, model, _ = _build(args)
     sentences = model.sample_sentences(args.n, seed=args.seed, temperature=args.temperature,
                                        max_words=args.max_words)

@@ -10,6 +10,8 @@ mass to unseen events when |V'| is large (Chen & Goodman 1998, sec. 2.1; Jurafsk
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from lmcourse.data.vocabulary import BOS_ID
@@ -25,9 +27,13 @@ class Additive(NgramModel):
 
     def __init__(self, order: int, k: float = 1.0):
         super().__init__(order)
-        if not k > 0:
-            raise UserError(f"add-k smoothing needs k > 0 (got {k}); k = 0 is the MLE (--smoothing mle)")
+        if not (math.isfinite(k) and k > 0):
+            raise UserError(f"add-k smoothing needs a finite k > 0 (got {k}); k = 0 is the MLE (--smoothing mle)")
         self.k = float(k)
+        #: c(h) for every context row of each order (order 1: one row, the number of predicted tokens)
+        self.totals: dict[int, np.ndarray] = {}
+        #: |V'|, the number of predictable ids (every id but <s>)
+        self.outcomes = 0
 
     def _fit_counts(self, counts: NgramCounts) -> None:
         self.totals = {j: counts.context_totals(j) for j in range(1, self.order + 1)}

@@ -56,7 +56,27 @@ def write_arpa(model: BackoffModel, path: str | os.PathLike) -> Path:
     for token in tokens:
         if not token or re.search(r"\s", token):
             raise UserError(f"cannot write ARPA: the word {token!r} is empty or contains white space")
+    path = check_arpa_target(path)
+    try:
+        _write_tables(tables, tokens, path)
+    except OSError as error:
+        raise UserError(f"cannot write ARPA file {path}: {error.strerror or error}") from None
+    return path
+
+
+def check_arpa_target(path: str | os.PathLike) -> Path:
+    """Refuse, before any work, an ARPA output path that is a folder or whose folder does not exist."""
     path = Path(path)
+    if path.is_dir():
+        raise UserError(f"cannot write ARPA file {path}: it is a folder; give a file name such as "
+                        f"{path / 'model.arpa'}")
+    parent = path.parent
+    if not parent.is_dir():
+        raise UserError(f"cannot write ARPA file {path}: the folder {parent} does not exist (create it first)")
+    return path
+
+
+def _write_tables(tables: BackoffTables, tokens: list[str], path: Path) -> None:
     with atomic_output(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
         out.write("\\data\\\n")
         for k in range(1, tables.order + 1):
@@ -68,7 +88,7 @@ def write_arpa(model: BackoffModel, path: str | os.PathLike) -> Path:
                 previous, word_ids = text[k - 1], tables.tables[k].words
                 text[k] = [previous[c] + " " + tokens[w] for c, w in zip(tables.tables[k].contexts.tolist(),
                                                                       word_ids.tolist())]
-            probs = _format_log10(tables.log_prob[k])
+            probs = _format_log10(np.minimum(tables.log_prob[k], 0.0))  # p <= 1 (no rounding above)
             if k < tables.order:
                 backoffs = _format_log10(tables.log_backoff[k])
                 out.writelines(f"{p}\t{g}\t{b}\n" if b != "0" else f"{p}\t{g}\n"
@@ -78,7 +98,6 @@ def write_arpa(model: BackoffModel, path: str | os.PathLike) -> Path:
             if k > 2:
                 del text[k - 1]
         out.write("\n\\end\\\n")
-    return path
 
 
 def _parse_float(field: str, path, line_number: int, what: str) -> float:
@@ -95,9 +114,14 @@ def read_arpa_entries(path: str | os.PathLike) -> dict[int, tuple[list[tuple[str
     """Parse an ARPA file into {order: (ngrams as word tuples, log10 probs, log10 backoffs)}.
 
     Any problem (no \\data\\ header, a bad ``ngram k=n`` line, a line with the wrong number of fields, a
-    non-numeric probability, fewer or more N-grams than the header says, no \\end\\) raises UserError naming
-    the file and line.
+    non-numeric or positive log10 probability, fewer or more N-grams than the header says, no \\end\\)
+    raises UserError naming the file and line.
     """
+    return {k: (ngrams, probs, backoffs) for k, (ngrams, probs, backoffs, _) in _parse_arpa(path).items()}
+
+
+def _parse_arpa(path: str | os.PathLike) -> dict[int, tuple[list, list, list, list]]:
+    """:func:`read_arpa_entries`, with a fourth list per order: the line number of each N-gram."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"ARPA file {path} not found")
@@ -151,7 +175,7 @@ def read_arpa_entries(path: str | os.PathLike) -> dict[int, tuple[list[tuple[str
                 if order not in declared or order in entries:
                     raise UserError(f"{path}:{line_number}: malformed ARPA file: unexpected section "
                                     f"'{line}' (header declares orders 1..{len(declared)})")
-                entries[order] = ([], [], [])
+                entries[order] = ([], [], [], [])
                 continue
             if order == 0:
                 raise UserError(f"{path}:{line_number}: malformed ARPA file: an N-gram line before any "
@@ -160,8 +184,13 @@ def read_arpa_entries(path: str | os.PathLike) -> dict[int, tuple[list[tuple[str
             if len(fields) not in (order + 1, order + 2):
                 raise UserError(f"{path}:{line_number}: malformed ARPA file: a {order}-gram line needs "
                                 f"{order + 1} or {order + 2} fields, found {len(fields)}")
-            ngrams, probs, backoffs = entries[order]
-            probs.append(_parse_float(fields[0], path, line_number, "probability"))
+            ngrams, probs, backoffs, line_numbers = entries[order]
+            probability = _parse_float(fields[0], path, line_number, "probability")
+            if probability > 0:
+                raise UserError(f"{path}:{line_number}: malformed ARPA file: log10 probability {fields[0]} "
+                                "is positive (a probability above 1)")
+            probs.append(probability)
+            line_numbers.append(line_number)
             ngrams.append(tuple(fields[1:order + 1]))
             backoffs.append(_parse_float(fields[order + 1], path, line_number, "backoff weight")
                             if len(fields) == order + 2 else 0.0)
@@ -171,10 +200,13 @@ def read_arpa_entries(path: str | os.PathLike) -> dict[int, tuple[list[tuple[str
     if section != "end":
         raise UserError(f"{path}:{last_line}: malformed ARPA file: truncated (no '\\end\\' line)")
     for k, n in declared.items():
-        found = len(entries.get(k, ([],))[0])
+        entries.setdefault(k, ([], [], [], []))  # an empty order may leave out its section
+        found = len(entries[k][0])
         if found != n:
             raise UserError(f"{path}:{last_line}: malformed ARPA file: the header declares {n} {k}-grams "
                             f"but {found} were listed")
+    if not entries[1][0]:
+        raise UserError(f"{path}: malformed ARPA file: it lists no 1-grams")
     return entries
 
 
@@ -191,6 +223,15 @@ class ArpaModel(BackoffModel):
         return read_arpa(path, vocab=vocab)
 
 
+def _fail_at_first(path, entries: tuple[list, list, list, list], mask: np.ndarray, problem: str) -> None:
+    """Raise a UserError at the line of the first N-gram (in file order) where ``mask`` is set; ``problem``
+    names it with ``{ngram}``."""
+    ngrams, _, _, line_numbers = entries
+    first = int(np.flatnonzero(mask)[0])
+    ngram = f"{len(ngrams[first])}-gram '{' '.join(ngrams[first])}'"
+    raise UserError(f"{path}:{line_numbers[first]}: malformed ARPA file: " + problem.format(ngram=ngram))
+
+
 def read_arpa(path: str | os.PathLike, vocab: Vocabulary | None = None) -> ArpaModel:
     """Read an ARPA file into an :class:`ArpaModel`.
 
@@ -198,31 +239,39 @@ def read_arpa(path: str | os.PathLike, vocab: Vocabulary | None = None) -> ArpaM
     word of the file must be in it, and vocabulary ids missing from the file get probability 0. Without,
     the vocabulary is the file's unigrams (``<unk>``, ``<s>``, ``</s>`` first).
     """
-    entries = read_arpa_entries(path)
+    entries = _parse_arpa(path)
     order = max(entries)
     unigram_words = [g[0] for g in entries[1][0]]
+    first_line_of: dict[str, int] = {}
+    for word, line_number in zip(unigram_words, entries[1][3]):
+        if word in first_line_of:
+            raise UserError(f"{path}:{line_number}: malformed ARPA file: the 1-gram {word!r} is listed twice "
+                            f"(first on line {first_line_of[word]})")
+        first_line_of[word] = line_number
     given_vocab = vocab is not None
     if vocab is None:
         vocab = Vocabulary(w for w in unigram_words if w not in SPECIAL_TOKENS)
     V = len(vocab)
 
-    def ids_of(words_list, k):
+    def ids_of(k: int) -> np.ndarray:
+        words_list, line_numbers = entries[k][0], entries[k][3]
         ids = np.empty((len(words_list), k), dtype=np.int64)
-        for row, words in enumerate(words_list):
+        for row, (words, line_number) in enumerate(zip(words_list, line_numbers)):
             for j, word in enumerate(words):
                 index = vocab.token_to_id.get(word)
-                if index is None and given_vocab:
-                    raise UserError(f"{path}: the ARPA word {word!r} is not in the given vocabulary")
-                if index is None:
-                    raise UserError(f"{path}: malformed ARPA file: the word {word!r} of the {k}-gram "
-                                    f"'{' '.join(words)}' is not listed among the 1-grams")
+                if index is None and given_vocab and k == 1:
+                    raise UserError(f"{path}:{line_number}: the ARPA word {word!r} is not in the given "
+                                    "vocabulary")
+                if index is None or (k > 1 and word not in first_line_of):
+                    raise UserError(f"{path}:{line_number}: malformed ARPA file: the word {word!r} of the "
+                                    f"{k}-gram '{' '.join(words)}' is not listed among the 1-grams")
                 ids[row, j] = index
         return ids
 
     tables: dict[int, OrderTable] = {}
     log_prob: dict[int, np.ndarray] = {}
     log_backoff: dict[int, np.ndarray] = {}
-    unigram_ids = ids_of(entries[1][0], 1)[:, 0]
+    unigram_ids = ids_of(1)[:, 0]
     log_prob[1] = np.full(V, -np.inf)
     backoff1 = np.zeros(V)
     probs = np.asarray(entries[1][1]) * LOG10
@@ -232,24 +281,26 @@ def read_arpa(path: str | os.PathLike, vocab: Vocabulary | None = None) -> ArpaM
                            np.zeros(V, bool), V)
     log_backoff[1] = backoff1
     for k in range(2, order + 1):
-        ngram_ids = ids_of(entries[k][0], k)
+        ngram_ids = ids_of(k)
+
         # row of each N-gram's context in order k-1: chain the lookups through the orders
         row = ngram_ids[:, 0].copy()
         for j in range(2, k):
             key = row * V + ngram_ids[:, j - 1]
-            position = np.searchsorted(tables[j].keys, key)
-            position = np.minimum(position, len(tables[j].keys) - 1)
-            missing = tables[j].keys[position] != key
+            keys_j = tables[j].keys
+            position = np.minimum(np.searchsorted(keys_j, key), max(len(keys_j) - 1, 0))
+            missing = keys_j[position] != key if len(keys_j) else np.ones(len(key), dtype=bool)
             if missing.any():
-                bad = " ".join(entries[k][0][int(np.flatnonzero(missing)[0])])
-                raise UserError(f"{path}: malformed ARPA file: the context of the {k}-gram '{bad}' is not "
-                                f"listed among the {j}-grams")
+                _fail_at_first(path, entries[k], missing,
+                               f"the context of the {{ngram}} is not listed among the {j}-grams")
             row = position
         keys = row * V + ngram_ids[:, -1]
         sort = np.argsort(keys, kind="stable")
         keys = keys[sort]
-        if len(keys) > 1 and np.any(keys[1:] == keys[:-1]):
-            raise UserError(f"{path}: malformed ARPA file: a {k}-gram is listed twice")
+        repeated = np.zeros(len(keys), dtype=bool)
+        repeated[sort[1:]] = keys[1:] == keys[:-1]  # the later of two equal keys (stable sort)
+        if repeated.any():
+            _fail_at_first(path, entries[k], repeated, "the {ngram} is listed twice")
         p = np.asarray(entries[k][1])[sort]
         log_prob[k] = np.where(p <= ARPA_ZERO, -np.inf, p * LOG10)
         log_backoff[k] = np.asarray(entries[k][2])[sort] * LOG10

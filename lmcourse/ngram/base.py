@@ -42,8 +42,11 @@ from lmcourse.ngram.counting import (
 )
 
 
-def _split_and_vocab(data, vocab: Vocabulary | None):
-    """Accept a Corpus (train split + its vocabulary) or an EncodedSplit (+ a vocabulary)."""
+def split_and_vocab(data, vocab: Vocabulary | None):
+    """What ``fit`` accepts: a Corpus (its train split + its vocabulary) or an EncodedSplit (+ a vocabulary).
+
+    Returns ``(split, vocab)``.
+    """
     if hasattr(data, "split") and hasattr(data, "vocab"):
         return data.split("train"), data.vocab
     if hasattr(data, "tokens") and hasattr(data, "sentence_starts"):
@@ -69,6 +72,8 @@ class NgramModel:
         self.vocab: Vocabulary | None = None
         self.vocab_size = 0
         self.counts: NgramCounts | None = None
+        #: "word" or "char": a Corpus's level, stored by ``fit``; char models also report bits per character
+        self.level = "word"
 
     def __repr__(self) -> str:
         state = f"V={self.vocab_size}" if self.vocab_size else "not fitted"
@@ -77,7 +82,8 @@ class NgramModel:
     # -- fitting -----------------------------------------------------------------------------------------
     def fit(self, data, vocab: Vocabulary | None = None, vocab_size: int | None = None) -> NgramModel:
         """Count the N-grams of ``data`` (a Corpus: its train split; or an EncodedSplit) and estimate."""
-        split, vocab = _split_and_vocab(data, vocab)
+        split, vocab = split_and_vocab(data, vocab)
+        self.level = getattr(data, "level", "word")  # a Corpus knows its level; an EncodedSplit does not
         if vocab is not None:
             vocab_size = len(vocab)
         if vocab_size is None:
@@ -139,11 +145,12 @@ class NgramModel:
         raise NotImplementedError
 
     def evaluate(self, split) -> dict:
-        """The course's figures for a split: ``evaluate_log_probs(self.log_probs(split))``."""
+        """The course's figures for a split: ``evaluate_log_probs(self.log_probs(split), level=self.level)``
+        (a model fitted on a character corpus also reports ``bits_per_character``)."""
         if not self.normalized:
             raise UserError(f"{type(self).__name__} gives scores, not probabilities: it has no perplexity")
         with np.errstate(divide="ignore"):
-            return evaluate_log_probs(self.log_probs(split))
+            return evaluate_log_probs(self.log_probs(split), level=self.level)
 
     def perplexity(self, split) -> float:
         """exp(-mean natural-log p) over the predicted tokens of ``split`` (``inf`` if one has p = 0)."""
@@ -158,8 +165,7 @@ class NgramModel:
         Returns strings if the model has a vocabulary, else ids. ``seed`` makes it reproducible.
         """
         self._require_fitted()
-        if temperature <= 0:
-            raise UserError(f"temperature must be positive (got {temperature})")
+        check_temperature(temperature)
         rng = rng if rng is not None else np.random.default_rng(seed)
         history = [BOS_ID] + [self._id(w) for w in (context or [])]
         sentence: list[int] = []
@@ -282,6 +288,43 @@ class BackoffModel(NgramModel):
             log_p[keys[lo:hi] - row * V] = tables.log_prob[k][lo:hi]
         log_p[BOS_ID] = -np.inf
         return log_p
+
+
+def check_temperature(temperature: float) -> None:
+    """Refuse a sampling temperature that is not a finite number > 0 (NaN and inf give no distribution)."""
+    if not (math.isfinite(temperature) and temperature > 0):
+        raise UserError(f"temperature must be a finite number > 0 (got {temperature}): 1 samples the model "
+                        "as it is, lower is sharper, higher is flatter")
+
+
+def lower_order_probs(table: OrderTable, lower_prob: np.ndarray | None) -> np.ndarray:
+    """p(w | h') for every N-gram (h, w) of ``table``, h' being h without its first word: the probability
+    the order below gives the N-gram's suffix (``lower_prob`` is indexed by the rows of that order), and for
+    the unigrams the uniform distribution 1 / (V - 1) over the predictable ids."""
+    if table.order == 1:
+        return np.full(len(table), unigram_uniform(table.vocab_size))
+    return lower_prob[table.suffix]
+
+
+def backoff_weights(contexts: np.ndarray, left: np.ndarray, seen_lower: np.ndarray,
+                    num_contexts: int) -> tuple[np.ndarray, np.ndarray]:
+    """The weight b(h) that makes each context's backoff distribution sum to 1 (Katz 1987):
+
+        b(h) = (1 - sum_{w seen after h} p*(w | h)) / (1 - sum_{w seen after h} p(w | h'))
+             =            left(h)                   /               room(h)
+
+    ``contexts`` is the context row of every stored N-gram (h, w), ``seen_lower`` its p(w | h') (0 for an
+    N-gram that is stored but not seen), and ``left`` the mass 1 - sum p*(w | h) each of the ``num_contexts``
+    contexts leaves for unseen words. The special case: if every predictable word was seen after h then
+    room(h) = 0 and there is nothing to back off to; b(h) is then 0, and the caller decides where ``left``
+    goes (Katz and backoff KN spread it over the seen words in proportion to p(w | h')).
+
+    Returns ``(b, every_word_seen)``, one entry per context.
+    """
+    room = 1.0 - np.bincount(contexts, weights=seen_lower, minlength=num_contexts)
+    every_word_seen = room <= 1e-12
+    weight = np.maximum(left, 0.0) / np.where(every_word_seen, 1.0, room)
+    return np.where(every_word_seen, 0.0, weight), every_word_seen
 
 
 def safe_log(x: np.ndarray) -> np.ndarray:

@@ -21,27 +21,31 @@ from __future__ import annotations
 
 import numpy as np
 
+from lmcourse.data import EncodedSplit
 from lmcourse.data.vocabulary import BOS_ID
-from lmcourse.ngram.base import BackoffModel, BackoffTables, safe_log, unigram_uniform
+from lmcourse.errors import UserError
+from lmcourse.ngram.base import (
+    BackoffModel,
+    BackoffTables,
+    lower_order_probs,
+    safe_log,
+    split_and_vocab,
+    unigram_uniform,
+)
 from lmcourse.ngram.counting import NgramCounts, lookup_stream
 from lmcourse.ngram.mle import relative_frequencies
 
 
-class _Stream:
-    def __init__(self, tokens, sentence_starts):
-        self.tokens, self.sentence_starts = tokens, sentence_starts
-
-
 def split_off_heldout(split, fraction: float = 0.1):
-    """(first sentences, last ``fraction`` of the sentences) of an EncodedSplit, as two token streams."""
+    """(first sentences, last ``fraction`` of the sentences) of an EncodedSplit, as two EncodedSplits."""
     starts = np.asarray(split.sentence_starts)
     num_sentences = len(starts) - 1
     cut = num_sentences - max(1, int(round(num_sentences * fraction)))
     if cut < 1:
         raise ValueError("too few sentences to hold some out")
     boundary = starts[cut]
-    head = _Stream(split.tokens[:boundary], starts[: cut + 1])
-    tail = _Stream(split.tokens[boundary:], starts[cut:] - boundary)
+    head = EncodedSplit(split.tokens[:boundary], starts[: cut + 1])
+    tail = EncodedSplit(split.tokens[boundary:], starts[cut:] - boundary)
     return head, tail
 
 
@@ -97,34 +101,38 @@ class JelinekMercer(BackoffModel):
 
     def __init__(self, order: int, lambdas=None, heldout=None, heldout_fraction: float = 0.1):
         super().__init__(order)
-        self.fixed_lambdas = None if lambdas is None else np.concatenate([[np.nan], np.asarray(lambdas, float)])
+        self.fixed_lambdas = None
+        if lambdas is not None:
+            values = np.asarray(lambdas, dtype=np.float64).ravel()
+            if len(values) != self.order or not np.all((values >= 0) & (values <= 1)):
+                raise UserError(f"JelinekMercer({self.order}) needs {self.order} lambdas, one per order 1.."
+                                f"{self.order}, each in [0, 1] (got {list(np.asarray(lambdas).ravel())})")
+            self.fixed_lambdas = np.concatenate([[np.nan], values])
         self.heldout = heldout
         self.heldout_fraction = heldout_fraction
         self.lambdas: np.ndarray | None = None
 
     def fit(self, data, vocab=None, vocab_size=None):
         """Tune the weights (on ``heldout`` if given, else on the last sentences of train), then count."""
-        from lmcourse.ngram.base import _split_and_vocab
-
-        split, vocab_found = _split_and_vocab(data, vocab)
+        split, vocab_found = split_and_vocab(data, vocab)
         if self.fixed_lambdas is not None:
             self.lambdas = self.fixed_lambdas
         else:
             size = len(vocab_found) if vocab_found is not None else vocab_size
             if size is None:
-                size = max(int(np.max(split.tokens)) + 1, 3)
-            if self.heldout is not None:
-                train_part, heldout = split, self.heldout
-            elif len(split.sentence_starts) - 1 >= 2:
-                train_part, heldout = split_off_heldout(split, self.heldout_fraction)
-            else:  # one sentence: nothing to hold out; use even weights
-                train_part, heldout = None, None
-            if heldout is None:
-                self.lambdas = np.concatenate([[np.nan], np.full(self.order, 0.5)])
-            else:
-                tuning_counts = NgramCounts.from_split(train_part, self.order, size)
-                self.lambdas = tune_lambdas(tuning_counts, heldout)
+                size = max(int(np.max(split.tokens, initial=0)) + 1, 3)
+            self.lambdas = self._tuned_lambdas(split, size)
         return super().fit(data, vocab=vocab, vocab_size=vocab_size)
+
+    def _tuned_lambdas(self, split, vocab_size: int) -> np.ndarray:
+        """EM weights from counts of train minus the held-out part (even weights if nothing can be held out)."""
+        if self.heldout is not None:
+            train_part, heldout = split, self.heldout
+        elif len(split.sentence_starts) - 1 >= 2:
+            train_part, heldout = split_off_heldout(split, self.heldout_fraction)
+        else:  # one sentence: nothing to hold out; use even weights
+            return np.concatenate([[np.nan], np.full(self.order, 0.5)])
+        return tune_lambdas(NgramCounts.from_split(train_part, self.order, vocab_size), heldout)
 
     def _estimate(self, counts: NgramCounts) -> BackoffTables:
         V = counts.vocab_size
@@ -134,7 +142,7 @@ class JelinekMercer(BackoffModel):
             table = counts.tables[k]
             relative, totals = relative_frequencies(counts, k)
             lam = self.lambdas[k]
-            lower = np.full(len(relative), unigram_uniform(V)) if k == 1 else prob_lower[table.suffix]
+            lower = lower_order_probs(table, prob_lower)
             prob = lam * relative + (1 - lam) * lower
             if k == 1:
                 prob[BOS_ID] = 0.0

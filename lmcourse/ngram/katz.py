@@ -10,6 +10,7 @@ number of N-grams (of that order) seen r times. Katz trusts large counts (r > K 
     p(w | h) = d_{c(h,w)} * c(h, w) / c(h)                    if c(h, w) > 0
              = alpha(h) * p(w | h')                           otherwise
     alpha(h) = (1 - sum_{w seen after h} p(w | h)) / (1 - sum_{w seen after h} p(w | h'))
+                                                          (``base.backoff_weights``)
 
 so every distribution sums to 1. The unigrams are discounted the same way and the freed mass is spread
 uniformly over the predictable ids (so words never seen in training get a small probability). If every
@@ -25,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from lmcourse.data.vocabulary import BOS_ID
-from lmcourse.ngram.base import BackoffModel, BackoffTables, safe_log, unigram_uniform
+from lmcourse.ngram.base import BackoffModel, BackoffTables, backoff_weights, lower_order_probs, safe_log
 from lmcourse.ngram.counting import NgramCounts
 from lmcourse.ngram.mle import relative_frequencies
 
@@ -74,7 +75,7 @@ class KatzBackoff(BackoffModel):
             contexts = table.contexts
             num_contexts = len(totals)
             seen = raw > 0
-            lower = np.full(len(raw), unigram_uniform(V)) if k == 1 else prob_lower[table.suffix]
+            lower = lower_order_probs(table, prob_lower)
             left = 1.0 - np.bincount(contexts, weights=discounted, minlength=num_contexts)
             types = np.bincount(contexts, weights=seen.astype(np.float64), minlength=num_contexts)
             no_mass = (left <= 1e-12) & (totals > 0)
@@ -82,12 +83,10 @@ class KatzBackoff(BackoffModel):
                 reserve = np.where(no_mass, types / np.maximum(totals + types, 1.0), 0.0)
                 discounted = discounted * (1.0 - reserve[contexts])
                 left = np.where(no_mass, reserve, left)
-            room = 1.0 - np.bincount(contexts, weights=np.where(seen, lower, 0.0), minlength=num_contexts)
-            if k == 1:
-                room = np.array([1.0])  # the unigrams interpolate with the uniform distribution
-            full = room <= 1e-12
-            alpha = np.where(full, 0.0, np.maximum(left, 0.0) / np.where(full, 1.0, room))
-            interpolate = full | (k == 1)
+            alpha, every_word_seen = backoff_weights(contexts, left, np.where(seen, lower, 0.0), num_contexts)
+            # the unigrams interpolate with the uniform distribution; so does a context after which every
+            # word was seen (nothing to back off to)
+            interpolate = np.ones(1, dtype=bool) if k == 1 else every_word_seen
             prob = discounted + np.where(interpolate[contexts], np.maximum(left, 0.0)[contexts] * lower, 0.0)
             if k == 1:
                 prob[BOS_ID] = 0.0

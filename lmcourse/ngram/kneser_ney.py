@@ -25,10 +25,22 @@ p(w) = max(a(w) - D, 0) / sum_v a(v) + gamma * 1 / (V - 1). The switches:
       p(w | h) = (a(h, w) - D) / sum_v a(h, v)               if a(h, w) > 0
                = beta(h) * p(w | h')                          otherwise
       beta(h)  = (1 - sum_{w seen} (a(h, w) - D) / sum_v a(h, v)) / (1 - sum_{w seen} p(w | h'))
+                                                                     (``base.backoff_weights``)
 
 Interpolated modified Kneser-Ney with KenLM's conventions (one <s>, adjusted counts, uniform base over the
 vocabulary without <s>) reproduces ``lmplz``'s estimates (Heafield et al. 2013, "Scalable Modified
 Kneser-Ney Language Model Estimation").
+
+One known difference from lmplz, in the discounts only: lmplz (lm/builder/adjust_counts.cc, the loop after
+"This outputs the last n-grams") adds the *last* N-gram of each lower order, in its suffix-sorted order, to
+the count-of-counts with its raw count instead of its adjusted count. For the unigrams that is the word that
+first appears latest in the training text (lmplz numbers words by first appearance). On Brown it is
+"gorboduc", raw count 7, adjusted count 1, so lmplz's unigram n1 is 68 where Chen & Goodman's definition,
+used here, gives 69: lmplz's unigram discounts are 0.219355, 0.798081, 1.39206 and ours 0.221865, 0.784327,
+1.37366. At orders 2..N-1 the same substitution concerns one N-gram among hundreds of thousands: there our
+discounts agree with lmplz's (printed to 6 digits) within 1e-5, relative. tests/test_ngram_kenlm.py
+reproduces lmplz's unigram discounts by making that substitution; the library keeps the textbook
+definition, which does not depend on the order of the words in the corpus.
 """
 
 from __future__ import annotations
@@ -36,7 +48,7 @@ from __future__ import annotations
 import numpy as np
 
 from lmcourse.data.vocabulary import BOS_ID
-from lmcourse.ngram.base import BackoffModel, BackoffTables, safe_log, unigram_uniform
+from lmcourse.ngram.base import BackoffModel, BackoffTables, backoff_weights, lower_order_probs, safe_log
 from lmcourse.ngram.counting import NgramCounts
 
 FALLBACK_DISCOUNTS = (0.5, 1.0, 1.5)  # KenLM's --discount_fallback default
@@ -62,7 +74,8 @@ def single_discount(count_of_counts: np.ndarray) -> float:
     return n1 / (n1 + 2 * n2)
 
 
-def _seen_sum(contexts: np.ndarray, values: np.ndarray, num_contexts: int) -> np.ndarray:
+def sum_per_context(contexts: np.ndarray, values: np.ndarray, num_contexts: int) -> np.ndarray:
+    """sum of ``values`` over the N-grams of each context: result[h] = sum_{g with context h} values[g]."""
     return np.bincount(contexts, weights=values, minlength=num_contexts)
 
 
@@ -106,13 +119,13 @@ class DiscountingModel(BackoffModel):
             discount = self._discount_per_ngram(k, adjusted[k])
             num_contexts = 1 if k == 1 else len(counts.tables[k - 1])
             contexts = table.contexts
-            totals = _seen_sum(contexts, a, num_contexts)
-            freed = _seen_sum(contexts, np.where(a > 0, discount, 0.0), num_contexts)
+            totals = sum_per_context(contexts, a, num_contexts)
+            freed = sum_per_context(contexts, np.where(a > 0, discount, 0.0), num_contexts)
             has_data = totals > 0
             safe_totals = np.where(has_data, totals, 1.0)
             gamma = np.where(has_data, freed / safe_totals, 1.0)
             discounted = np.maximum(a - discount, 0.0) / safe_totals[contexts]
-            lower = np.full(len(a), unigram_uniform(V)) if k == 1 else prob_lower[table.suffix]
+            lower = lower_order_probs(table, prob_lower)
             if k == 1 and not has_data[0]:
                 gamma[:] = 1.0  # nothing counted at all: the uniform distribution
             if self.interpolate or k == 1:
@@ -121,13 +134,12 @@ class DiscountingModel(BackoffModel):
             else:
                 # backoff KN: seen N-grams keep their discounted estimate; beta(h) rescales p(. | h')
                 seen = a > 0
-                lower_seen = _seen_sum(contexts, np.where(seen, lower, 0.0), num_contexts)
-                room = 1.0 - lower_seen
+                backoff, every_word_seen = backoff_weights(contexts, gamma, np.where(seen, lower, 0.0),
+                                                           num_contexts)
                 # if every word was seen after h there is nothing to back off to: interpolate instead
-                full = room <= 1e-12
-                prob = discounted + np.where(full[contexts], gamma[contexts] * lower, 0.0)
-                prob = np.where(seen | full[contexts], prob, 0.0)
-                backoff = np.where(full, 0.0, gamma / np.where(full, 1.0, room))
+                full = every_word_seen[contexts]
+                prob = discounted + np.where(full, gamma[contexts] * lower, 0.0)
+                prob = np.where(seen | full, prob, 0.0)
             if k == 1:
                 prob[BOS_ID] = 0.0
             log_prob[k] = safe_log(prob)

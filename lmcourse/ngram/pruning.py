@@ -6,7 +6,7 @@ it as its context (its first k-1 words) or as its suffix (its last k-1 words), s
 backoff model (and a valid ARPA file). The kept N-grams keep their probabilities p*(h, w); each context's
 backoff weight is then recomputed so that its distribution sums to 1 again:
 
-    b(h) = (1 - sum_{w kept after h} p*(h, w)) / (1 - sum_{w kept after h} p(w | h'))
+    b(h) = (1 - sum_{w kept after h} p*(h, w)) / (1 - sum_{w kept after h} p(w | h'))     (``base.backoff_weights``)
 
 (the classic renormalization after count cutoffs, as in SRILM; Stolcke 1998 discusses better criteria than
 counts). lmplz differs in one detail: it folds the pruned N-grams' mass into the interpolation weights while
@@ -22,12 +22,17 @@ from collections.abc import Sequence
 import numpy as np
 
 from lmcourse.errors import UserError
-from lmcourse.ngram.base import BackoffModel, BackoffTables, safe_log
+from lmcourse.ngram.base import BackoffModel, BackoffTables, backoff_weights, safe_log
 from lmcourse.ngram.counting import OrderTable
 
 
 def parse_thresholds(thresholds: Sequence[int] | str, order: int) -> list[int]:
-    """``"0 0 1"`` or ``[0, 0, 1]`` -> one threshold per order; the last one repeats (as lmplz does)."""
+    """``"0 0 1"`` or ``[0, 0, 1]`` -> one threshold per order; the last one repeats (as lmplz does).
+
+    More thresholds than orders is an error (lmplz: "You specified pruning thresholds for orders 1 through
+    N but the model only has order M"), as are negative, decreasing or non-integer thresholds, and a nonzero
+    one for the unigrams.
+    """
     if isinstance(thresholds, str):
         try:
             thresholds = [int(x) for x in thresholds.replace(",", " ").split()]
@@ -42,8 +47,10 @@ def parse_thresholds(thresholds: Sequence[int] | str, order: int) -> list[int]:
         raise UserError("unigrams cannot be pruned: the first threshold (order 1) must be 0, e.g. '0 0 1'")
     if any(b < a for a, b in zip(values, values[1:])):
         raise UserError(f"pruning thresholds must not decrease with the order (got {values}), as in lmplz")
-    values = values[:order] + [values[-1]] * max(0, order - len(values))
-    return values
+    if len(values) > order:
+        raise UserError(f"{len(values)} pruning thresholds (orders 1 through {len(values)}) but the model has "
+                        f"order {order}: give at most {order}")
+    return values + [values[-1]] * (order - len(values))
 
 
 def prune(model: BackoffModel, thresholds: Sequence[int] | str) -> BackoffModel:
@@ -84,10 +91,7 @@ def prune(model: BackoffModel, thresholds: Sequence[int] | str) -> BackoffModel:
                 lower = np.exp(log_prob[1][t.words])
             else:
                 lower = np.exp(log_prob[k - 1][t.suffix])
-        lower_mass = np.bincount(t.contexts, weights=lower, minlength=num_contexts)
-        room = 1.0 - lower_mass
-        ok = room > 1e-12
-        backoff = np.where(ok, np.maximum(1.0 - kept_mass, 0.0) / np.where(ok, room, 1.0), 0.0)
+        backoff, _ = backoff_weights(t.contexts, 1.0 - kept_mass, lower, num_contexts)
         has_extensions = np.bincount(t.contexts, minlength=num_contexts) > 0
         log_backoff[k - 1] = np.where(has_extensions, safe_log(backoff), 0.0)
     pruned = copy.copy(model)

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from lmcourse.errors import UserError
 from lmcourse.ngram.base import BackoffModel, BackoffTables, safe_log
 from lmcourse.ngram.counting import NgramCounts
 from lmcourse.ngram.mle import relative_frequencies
@@ -29,7 +30,7 @@ class StupidBackoff(BackoffModel):
     def __init__(self, order: int, alpha: float = 0.4):
         super().__init__(order)
         if not 0 < alpha <= 1:
-            raise ValueError("alpha must be in (0, 1]")
+            raise UserError(f"stupid backoff needs 0 < alpha <= 1 (got {alpha}); Brants et al. use 0.4")
         self.alpha = float(alpha)
 
     def _estimate(self, counts: NgramCounts) -> BackoffTables:
