@@ -31,9 +31,15 @@ def test_every_lesson_notebook_is_saved_without_outputs():
 
 
 @pytest.fixture(scope="module")
-def executed_notebook():
-    """The notebook executed in a fresh ``python3`` kernel with LMCOURSE_FAST=1 (any error fails here)."""
-    return execute_notebook(NOTEBOOK)
+def results_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("results")
+
+
+@pytest.fixture(scope="module")
+def executed_notebook(results_dir):
+    """The notebook executed in a fresh ``python3`` kernel with LMCOURSE_FAST=1 (any error fails here);
+    its figures go to a temporary folder, not to the checkout's results/."""
+    return execute_notebook(NOTEBOOK, results_dir=results_dir)
 
 
 @pytest.mark.slow
@@ -45,11 +51,13 @@ def test_notebook_runs(executed_notebook):
 
 @pytest.mark.slow
 @requires_corpus("brown")
-def test_notebook_plots_zipf_on_brown(executed_notebook):
+def test_notebook_plots_zipf_on_brown(executed_notebook, results_dir):
     output = notebook_text(executed_notebook)
     assert "Brown is not available" not in output
     line = next(line for line in output.splitlines() if line.startswith("Zipf slope, all ranks:"))
     slope_all = float(line.split(":")[1].split(";")[0])
     assert -2.5 < slope_all < -0.5  # a falling power law; Zipf's s is near 1
     assert len(images(executed_notebook)) == 2  # the Zipf plot and the OOV curve
+    for name in ("zipf_brown.png", "oov_rate_by_vocabulary_size.png"):
+        assert (results_dir / "lesson_00" / name).stat().st_size > 1000, name
     assert "OOV rate on valid" in output

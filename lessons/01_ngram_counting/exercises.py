@@ -20,6 +20,7 @@ Conventions used by every function:
 
 from __future__ import annotations
 
+import math  # noqa: F401  (you will need it)
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
