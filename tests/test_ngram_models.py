@@ -423,3 +423,17 @@ def test_unfitted_model_and_bad_order_are_user_errors():
         ModifiedKneserNey(2).score("a", [])
     with pytest.raises(UserError):
         make_model("nope", 2)
+
+
+def test_a_string_context_is_refused_on_a_word_corpus():
+    """``score("cat", "the")`` would silently condition on the letters t, h, e."""
+    from lmcourse.data import Corpus
+    from lmcourse.errors import UserError
+    from lmcourse.ngram import ModifiedKneserNey
+
+    corpus = Corpus.from_sentences("toy", {"train": [["the", "cat"], ["the", "dog"]]})
+    model = ModifiedKneserNey(order=2).fit(corpus)
+    with pytest.raises(UserError, match=r"list of words.*\['the'\]"):
+        model.score("cat", "the")
+    assert model.score("cat", ["the"]) > model.score("the", ["the"])
+    assert model.score("zebra", ["the"]) == model.score("<unk>", ["the"])  # out of vocabulary = <unk>

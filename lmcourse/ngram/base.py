@@ -114,8 +114,12 @@ class NgramModel:
         """Ids of the context, cut after the last ``<s>`` (a sentence start), then to the last N-1 tokens.
 
         A context without ``<s>`` is taken to be the middle of a sentence (like nltk.lm); pass
-        ``["<s>", ...]`` to condition on a sentence start.
+        ``["<s>", ...]`` to condition on a sentence start. Words outside the vocabulary are ``<unk>``.
+        On a word corpus a plain string is refused: ``"the cat"`` would otherwise be read as its letters.
         """
+        if isinstance(context, str) and self.level != "char":
+            raise UserError(f"the context must be a list of words, not the string {context!r}: "
+                            f"write {context.split()!r}")
         ids = [self._id(w) for w in (context or [])]
         if BOS_ID in ids:
             last_bos = len(ids) - 1 - ids[::-1].index(BOS_ID)
@@ -133,7 +137,10 @@ class NgramModel:
             return np.exp(self.log_distribution(context))
 
     def score(self, word, context=None) -> float:
-        """p(word | context); ``word`` and ``context`` as strings or ids."""
+        """p(word | context); ``word`` and ``context`` as strings or ids.
+
+        A word outside the vocabulary is scored as ``<unk>`` (as in ``nltk.lm``).
+        """
         return float(np.exp(self.log_distribution(context)[self._id(word)]))
 
     def logscore(self, word, context=None) -> float:
