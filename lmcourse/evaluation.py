@@ -22,11 +22,13 @@ import numpy as np
 
 
 def perplexity_from_nll(total_nll_nats: float, predicted_tokens: int) -> float:
-    """exp(total NLL / predicted tokens); ``inf`` where some token had probability 0."""
+    """exp(total NLL / predicted tokens); ``inf`` where some token had probability 0 (or beyond ~1.8e308)."""
     if predicted_tokens <= 0:
         raise ValueError("perplexity needs at least one predicted token")
-    mean = total_nll_nats / predicted_tokens
-    return math.inf if mean > 700 else math.exp(mean)
+    try:
+        return math.exp(total_nll_nats / predicted_tokens)
+    except OverflowError:  # beyond the largest float
+        return math.inf
 
 
 def evaluate_log_probs(log_probs: np.ndarray, level: str = "word") -> dict:

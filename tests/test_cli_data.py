@@ -75,3 +75,14 @@ def test_data_info_synthetic_shows_the_floor():
     assert info["grammar"].endswith(".pcfg")
     human = lmcourse("data", "info", "synthetic")
     assert "floor perplexity" in human.stdout and "Traceback" not in human.stderr
+
+
+def test_export_can_rename_unk_for_kenlm(tmp_path):
+    folder = tmp_path / "c"
+    folder.mkdir()
+    (folder / "train.txt").write_text("a b a\n")
+    (folder / "test.txt").write_text("a zebra\n")
+    result = lmcourse("data", "export", str(folder), "--split", "test", "--unk-as", "UNK")
+    assert result.returncode == 0 and result.stdout == "a UNK\n"
+    clash = lmcourse("data", "export", str(folder), "--split", "test", "--unk-as", "a")
+    assert clash.returncode == 2 and "already in the vocabulary" in clash.stderr

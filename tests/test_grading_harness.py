@@ -221,3 +221,14 @@ def test_cli_default_timeout_matches_the_runner():
     from lmcourse.grading import runner
 
     assert grade.DEFAULT_TIMEOUT == runner.DEFAULT_TIMEOUT
+
+
+def test_a_wrong_list_answer_shows_where_it_first_differs():
+    from lmcourse.grading.exercise import equal
+
+    expected = ["u", ".", "s", ".", "prices", "rose", "3", ".", "14", "%", "-", "-", "'", "really", "'", "?"]
+    actual = expected[:12] + ["'really'", "?"]
+    reason = equal(expected, actual)
+    assert "first difference at index 12: \"'really'\" instead of \"'\"" in reason
+    assert equal({"a": 1, "b": 2}, {"a": 1, "b": 3}).endswith("at key 'b': 3 instead of 2")
+    assert equal([1, 2], [1, 2]) is None

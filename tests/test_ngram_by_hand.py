@@ -191,3 +191,15 @@ def test_kneser_ney_bigram_matches_the_library(train):
             expected = by_hand.kneser_ney_bigram_probability(counts, word, context, bigram_discount,
                                                              unigram_discount, len(corpus.vocab) - 1)
             assert model.score(word, list(context)) == pytest.approx(expected, abs=1e-9), (context, word)
+
+
+def test_a_discount_of_exactly_zero_is_kept():
+    """n1..n4 = 48, 6, 5, 1 give Y = 0.8 and D2 = 2 - 3 * 0.8 * 5 / 6 = 0 exactly; in floating point the
+    formula gives -4e-16, which must not trigger the fallback."""
+    counts = Counter({("x", str(i)): 1 for i in range(48)})
+    counts.update({("y", str(i)): 2 for i in range(6)})
+    counts.update({("z", str(i)): 3 for i in range(5)})
+    counts[("w", "0")] = 4
+    expected = (0.8, 0.0, 2.36)
+    assert by_hand.modified_kn_discounts(counts) == pytest.approx(expected)
+    assert modified_discounts([0, 48, 6, 5, 1]) == pytest.approx(expected)

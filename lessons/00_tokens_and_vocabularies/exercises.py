@@ -69,11 +69,11 @@ def build_vocabulary(
 ) -> list[str]:
     """Choose a vocabulary: the ``list`` of kept words, most frequent first (3 points).
 
-    Count how often each word occurs in ``sentences``. Keep the words seen at least ``min_count`` times.
-    Order them by count, highest first; words with the same count in alphabetical order (Python's
-    ``<`` on strings, so ``"B" < "a" < "b"``). Then keep only the first ``max_size`` words (all of them
-    if ``max_size`` is None). The special tokens ``"<unk>"``, ``"<s>"`` and ``"</s>"`` are never
-    vocabulary words, even if they occur in the text.
+    Count how often each word occurs in ``sentences``, leaving out the special tokens ``"<unk>"``,
+    ``"<s>"`` and ``"</s>"`` (they are never vocabulary words, even if they occur in the text). Keep the
+    words seen at least ``min_count`` times. Order them by count, highest first; words with the same count
+    in alphabetical order (Python's ``<`` on strings, so ``"B" < "a" < "b"``). Then keep only the first
+    ``max_size`` words (all of them if ``max_size`` is None).
 
     >>> build_vocabulary([["b", "a", "c", "a", "b", "a"]], max_size=2)
     ['a', 'b']

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from lmcourse.ngram.by_hand import count_ngrams  # noqa: F401  (lesson 01's answer; the examples use it)
+
 Counts = Mapping[tuple[str, ...], int]
 
 

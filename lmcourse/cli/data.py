@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from lmcourse.cli.output import emit, log
-from lmcourse.data import SPLITS, Corpus, EncodedSplit, get_spec, list_corpora, load_corpus
+from lmcourse.data import SPLITS, UNK_ID, Corpus, EncodedSplit, get_spec, list_corpora, load_corpus
 from lmcourse.data.registry import REGISTRY, looks_like_path
 from lmcourse.errors import UserError
 from lmcourse.files import atomic_output
@@ -45,6 +45,8 @@ def register(subparsers) -> None:
     export.add_argument("--split", required=True, choices=SPLITS)
     export.add_argument("--out", help="output file (default: stdout)")
     export.add_argument("--min-count", type=int, default=1, help="folder corpora: vocabulary threshold")
+    export.add_argument("--unk-as", metavar="WORD", help="write <unk> as this plain word (KenLM's lmplz refuses "
+                        "'<unk>' in its input; e.g. --unk-as UNK)")
     export.set_defaults(func=run_export)
 
 
@@ -135,7 +137,15 @@ def run_export(args: argparse.Namespace) -> int:
         get_spec(args.corpus)
     corpus = load_corpus(args.corpus, min_count=args.min_count)
     encoded = corpus.split(args.split)
-    text = "\n".join(split_lines(encoded, corpus.vocab.id_to_token, corpus.level)) + "\n"
+    tokens = list(corpus.vocab.id_to_token)
+    if args.unk_as is not None:
+        if not args.unk_as or args.unk_as.split() != [args.unk_as]:
+            raise UserError(f"--unk-as needs one word without spaces, got {args.unk_as!r}")
+        if args.unk_as in corpus.vocab:
+            raise UserError(f"--unk-as {args.unk_as!r} is already in the vocabulary of {corpus.name}: choose "
+                            "another word")
+        tokens[UNK_ID] = args.unk_as
+    text = "\n".join(split_lines(encoded, tokens, corpus.level)) + "\n"
     if args.out is None:
         sys.stdout.write(text)
     else:

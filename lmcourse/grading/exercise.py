@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +40,30 @@ def equal(expected: Any, actual: Any) -> str | None:
         same = bool(actual == expected)
     except Exception:  # e.g. an array compared with a list: ambiguous truth value
         same = False
-    return None if same else f"returned {short_repr(actual)}, expected {short_repr(expected)}"
+    if same:
+        return None
+    return f"returned {short_repr(actual)}, expected {short_repr(expected)}{first_difference(expected, actual)}"
+
+
+def first_difference(expected: Any, actual: Any) -> str:
+    """Where two lists or two dicts first differ (``""`` for anything else), so that a long answer's
+    reason shows the mistake and not just two identical-looking beginnings."""
+    if isinstance(expected, (list, tuple)) and isinstance(actual, (list, tuple)):
+        for index, (want, got) in enumerate(zip(expected, actual)):
+            if want != got:
+                return f"; first difference at index {index}: {short_repr(got, 30)} instead of {short_repr(want, 30)}"
+        if len(expected) != len(actual):
+            return f"; {len(actual)} items instead of {len(expected)}"
+    if isinstance(expected, Mapping) and isinstance(actual, Mapping):
+        for key in sorted(set(expected) | set(actual), key=repr):
+            if key not in actual:
+                return f"; missing key {short_repr(key, 40)}"
+            if key not in expected:
+                return f"; unexpected key {short_repr(key, 40)}"
+            if expected[key] != actual[key]:
+                return (f"; at key {short_repr(key, 40)}: {short_repr(actual[key], 20)} "
+                        f"instead of {short_repr(expected[key], 20)}")
+    return ""
 
 
 def close(rel_tol: float = 1e-6, abs_tol: float = 1e-9) -> Comparison:

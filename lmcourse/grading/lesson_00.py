@@ -88,6 +88,7 @@ EXERCISES = [
             Case(([["b", "a", "c", "a", "b", "a"]],), {"min_count": 2}),
             Case(([["x", "y"], ["y", "z"]],), {"max_size": 0}),
             Case(([["<unk>", "a", "<s>", "a", "</s>"]],)),
+            Case(([["<s>", "<s>", "a", "b"]],), {"max_size": 2}),  # specials leave before the cut
             Case(([],)),
         ],
         generated_cases=arguments(

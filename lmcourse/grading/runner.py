@@ -232,6 +232,8 @@ def judge(exercise: Exercise, cases: Sequence[CheckedCase], messages: list[tuple
         return result(f"{checked.label}: {checked.case.describe(exercise.name)} did not finish within "
                       f"{timeout:g} s (an endless loop?)")
     during = f" during {cases[started].label}" if started is not None else ""
+    if ending == "done":  # exited with code 0 without answering: os._exit(0), or sys.exit() swallowed
+        return result(f"the Python process exited (code 0) before answering{during}")
     return result(f"the Python process stopped ({ending}){during}")
 
 

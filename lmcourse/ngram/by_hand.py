@@ -127,7 +127,10 @@ def perplexity_from_logprobs(log_probs: Sequence[float]) -> float:
     if len(log_probs) == 0:
         raise ValueError("perplexity needs at least one predicted token")
     mean = sum(log_probs) / len(log_probs)
-    return math.exp(-mean) if mean > -700 else math.inf
+    try:
+        return math.exp(-mean)
+    except OverflowError:  # beyond the largest float (and exp(inf) when some p_i = 0 is inf already)
+        return math.inf
 
 
 def sample_next_word(counts: NgramCounts, context: Sequence[str], u: float) -> str:
@@ -250,11 +253,12 @@ def modified_kn_discounts(counts: NgramCounts) -> tuple[float, float, float]:
     n = count_of_counts(counts, up_to=4)
     if any(n[r] == 0 for r in (1, 2, 3, 4)):
         return FALLBACK_DISCOUNTS
-    y = n[1] / (n[1] + 2 * n[2])
-    discounts = tuple(r - (r + 1) * y * n[r + 1] / n[r] for r in (1, 2, 3))
-    if any(not 0 <= d <= r for r, d in zip((1, 2, 3), discounts)):
+    # D_r <= r always holds; D_r >= 0 exactly when r n_r (n1 + 2 n2) >= (r + 1) n1 n_{r+1}. Decide that in
+    # whole numbers, so that a D_r of exactly 0 is not lost to rounding (it may come out as -4e-16).
+    if any(r * n[r] * (n[1] + 2 * n[2]) < (r + 1) * n[1] * n[r + 1] for r in (1, 2, 3)):
         return FALLBACK_DISCOUNTS
-    return discounts
+    y = n[1] / (n[1] + 2 * n[2])
+    return tuple(max(r - (r + 1) * y * n[r + 1] / n[r], 0.0) for r in (1, 2, 3))
 
 
 def kneser_ney_bigram_probability(bigram_counts: NgramCounts, word: str, context: Sequence[str],
@@ -263,13 +267,14 @@ def kneser_ney_bigram_probability(bigram_counts: NgramCounts, word: str, context
     """Interpolated Kneser-Ney of order 2 exactly as :class:`lmcourse.ngram.KneserNey` (KenLM's form).
 
     It differs from :func:`interpolated_kn_probability` in one place: the continuation unigrams are
-    discounted too (by D_1 = ``unigram_discount``) and interpolated with the uniform distribution over the
+    discounted too (by D_uni = ``unigram_discount``) and interpolated with the uniform distribution over the
     V = ``vocabulary_size`` predictable words (every word, ``<unk>``, ``</s>``; not ``<s>``):
 
-        p(w)     = max(N1+(. w) - D_1, 0) / N1+(. .)  +  D_1 * |{w: N1+(. w) > 0}| / N1+(. .) * 1 / V
-        p(w | v) = max(c(v, w) - D_2, 0) / c(v)       +  D_2 * N1+(v .) / c(v) * p(w)
+        p(w)     = max(N1+(. w) - D_uni, 0) / N1+(. .)  +  D_uni * |{w: N1+(. w) > 0}| / N1+(. .) * 1 / V
+        p(w | v) = max(c(v, w) - D_bi, 0) / c(v)        +  D_bi * N1+(v .) / c(v) * p(w)
 
-    With D_1 = 0 it is :func:`interpolated_kn_probability` again.
+    (D_uni and D_bi are one discount per order, not the D1, D2, D3+ per count of modified Kneser-Ney.)
+    With D_uni = 0 it is :func:`interpolated_kn_probability` again.
     """
     if word == BOS:
         return 0.0

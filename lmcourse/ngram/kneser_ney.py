@@ -56,14 +56,15 @@ FALLBACK_DISCOUNTS = (0.5, 1.0, 1.5)  # KenLM's --discount_fallback default
 
 def modified_discounts(count_of_counts: np.ndarray) -> tuple[float, float, float]:
     """(D1, D2, D3+) from n_1..n_4 (Chen & Goodman 1998, eq. 26); the fallback where undefined."""
-    n = np.asarray(count_of_counts, dtype=np.float64)
-    if np.any(n[1:5] == 0):
+    n = [int(count) for count in count_of_counts[:5]]
+    if any(count == 0 for count in n[1:5]):
+        return FALLBACK_DISCOUNTS
+    # D_r <= r always holds; D_r >= 0 exactly when r n_r (n1 + 2 n2) >= (r + 1) n1 n_{r+1}, decided in
+    # whole numbers so that a D_r of exactly 0 is not lost to rounding.
+    if any(r * n[r] * (n[1] + 2 * n[2]) < (r + 1) * n[1] * n[r + 1] for r in (1, 2, 3)):
         return FALLBACK_DISCOUNTS
     y = n[1] / (n[1] + 2 * n[2])
-    discounts = tuple(float(r - (r + 1) * y * n[r + 1] / n[r]) for r in (1, 2, 3))
-    if any(not 0 <= d <= r for r, d in zip((1, 2, 3), discounts)):
-        return FALLBACK_DISCOUNTS
-    return discounts
+    return tuple(max(r - (r + 1) * y * n[r + 1] / n[r], 0.0) for r in (1, 2, 3))
 
 
 def single_discount(count_of_counts: np.ndarray) -> float:

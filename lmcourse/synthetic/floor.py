@@ -22,6 +22,10 @@ z-score ``(log(perplexity) - H) / se`` is below ``-max_z`` (default 4: the true 
 about 3 times in 100,000 test sets). A model trained on train and scored on test cannot beat the true model
 except by that noise, so a flagged result means the evaluation is wrong: log-probabilities that do not
 sum to 1 over the vocabulary, ``</s>`` not counted, test text seen in training, and the like.
+
+The noise is that of the *true* model's loss: a model whose per-sentence losses vary more than the true
+model's has a somewhat larger spread, so for it the "3 in 100,000" is an approximation. A flagged result is
+still at least four true-model standard errors below the floor, far outside what a correct model shows.
 """
 
 from __future__ import annotations
