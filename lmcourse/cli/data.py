@@ -11,7 +11,7 @@ import numpy as np
 
 from lmcourse.cli.output import emit, log
 from lmcourse.data import SPLITS, UNK_ID, Corpus, EncodedSplit, get_spec, list_corpora, load_corpus
-from lmcourse.data.registry import REGISTRY, looks_like_path
+from lmcourse.data.registry import REGISTRY
 from lmcourse.errors import UserError
 from lmcourse.files import atomic_output
 
@@ -78,8 +78,6 @@ def corpus_info(corpus: Corpus) -> dict:
 
 
 def run_info(args: argparse.Namespace) -> int:
-    if not looks_like_path(args.corpus):
-        get_spec(args.corpus)
     corpus = load_corpus(args.corpus, min_count=args.min_count)
     info = corpus_info(corpus)
     spec = REGISTRY.get(corpus.name)
@@ -133,8 +131,6 @@ def split_lines(encoded: EncodedSplit, tokens: list[str], level: str) -> list[st
 
 
 def run_export(args: argparse.Namespace) -> int:
-    if not looks_like_path(args.corpus):
-        get_spec(args.corpus)
     corpus = load_corpus(args.corpus, min_count=args.min_count)
     encoded = corpus.split(args.split)
     tokens = list(corpus.vocab.id_to_token)

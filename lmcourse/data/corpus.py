@@ -123,20 +123,24 @@ class Corpus:
         min_count: int = 1,
         max_size: int | None = None,
         level: str = "word",
+        missing: Mapping[str, str] | None = None,
     ) -> Corpus:
-        """Build an in-memory corpus; the vocabulary, if not given, is chosen on the train sentences."""
+        """Encode sentences per split; the vocabulary, if not given, is chosen on the train sentences.
+
+        A split given as ``None`` is missing, for the reason in ``missing`` (default "not provided").
+        """
         if vocab is None:
             train = sentences_by_split.get("train")
             if train is None:
                 raise UserError(f"corpus {name!r}: a vocabulary needs a train split")
             vocab = Vocabulary.from_sentences(train, max_size=max_size, min_count=min_count)
         splits: dict[str, EncodedSplit | None] = {}
-        missing: dict[str, str] = {}
+        reasons, missing = dict(missing or {}), {}
         for split_name in SPLITS:
             sentences = sentences_by_split.get(split_name)
             if sentences is None:
                 splits[split_name] = None
-                missing[split_name] = "not provided"
+                missing[split_name] = reasons.get(split_name, "not provided")
             else:
                 splits[split_name] = EncodedSplit.from_sentences(sentences, vocab)
         return cls(name=name, vocab=vocab, splits=splits, missing=missing, level=level)

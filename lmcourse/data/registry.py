@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -215,13 +215,9 @@ def load_corpus(name_or_dir: str | os.PathLike, min_count: int = 1, use_cache: b
     ``min_count`` applies to folder corpora only (registered corpora have their own fixed rule).
     """
     name = str(name_or_dir)
-    if name in REGISTRY:
-        spec = REGISTRY[name]
-        return _load_registered(spec, use_cache)
-    if looks_like_path(name):
+    if name not in REGISTRY and looks_like_path(name):
         return load_folder_corpus(Path(name), min_count=min_count, use_cache=use_cache)
-    get_spec(name)  # raises the "unknown corpus" error
-    raise AssertionError("unreachable")
+    return _load_registered(get_spec(name), use_cache)  # get_spec: the "unknown corpus" error
 
 
 def load_folder_corpus(directory: Path, min_count: int = 1, use_cache: bool = True) -> Corpus:
@@ -331,11 +327,7 @@ def _build(spec: CorpusSpec, directory: Path | None) -> Corpus:
     else:
         raise UserError(f"corpus {spec.name!r} has no train split ({raw.missing.get('train', '')}); "
                         "its vocabulary is chosen on train")
-    splits: dict[str, EncodedSplit | None] = {}
-    for split_name in SPLITS:
-        sentences = raw.splits.get(split_name)
-        splits[split_name] = None if sentences is None else EncodedSplit.from_sentences(sentences, vocab)
-    return Corpus(name=spec.name, vocab=vocab, splits=splits, missing=dict(raw.missing), level=spec.level)
+    return Corpus.from_sentences(spec.name, raw.splits, vocab=vocab, missing=raw.missing, level=spec.level)
 
 
 def _write_cache(path: Path, corpus: Corpus) -> None:
@@ -371,7 +363,6 @@ class CorpusListing:
     present: bool
     description: str
     source: str
-    extra: dict = field(default_factory=dict)
 
 
 def list_corpora() -> list[CorpusListing]:
