@@ -67,7 +67,7 @@ def _validate(args: argparse.Namespace) -> dict:
 
     Each bad value, and each option that the chosen smoothing does not take, is a one-line UserError.
     """
-    from lmcourse.ngram.base import check_temperature
+    from lmcourse.lm import check_temperature
     from lmcourse.ngram.pruning import parse_thresholds
 
     if args.order < 1:

@@ -25,14 +25,13 @@ the lower order. :class:`BackoffModel` scores any such table set, a whole split 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from lmcourse.data.vocabulary import BOS_ID, EOS_ID, UNK_ID, Vocabulary
 from lmcourse.errors import UserError
-from lmcourse.evaluation import evaluate_log_probs
+from lmcourse.lm import LanguageModel
 from lmcourse.ngram.counting import (
     NOT_IN_MODEL,
     NgramCounts,
@@ -54,26 +53,23 @@ def split_and_vocab(data, vocab: Vocabulary | None):
     raise TypeError("fit() takes a Corpus or an EncodedSplit (with vocab=...)")
 
 
-class NgramModel:
-    """Base class: fitting, scoring by word or by whole split, perplexity, sampling.
+class NgramModel(LanguageModel):
+    """Base class of the N-gram models: fitting by counting; scoring and sampling come from
+    :class:`lmcourse.lm.LanguageModel`.
 
     Subclasses implement :meth:`_fit_counts`, :meth:`log_probs` and :meth:`log_distribution`.
     """
 
     #: short name used by the CLI (``--smoothing``)
     smoothing: str = ""
-    #: False for scores that are not probabilities (stupid backoff): no perplexity then.
-    normalized: bool = True
 
     def __init__(self, order: int):
+        super().__init__()
         if int(order) < 1:
             raise UserError(f"N-gram order must be at least 1 (got {order})")
         self.order = int(order)
-        self.vocab: Vocabulary | None = None
         self.vocab_size = 0
         self.counts: NgramCounts | None = None
-        #: "word" or "char": a Corpus's level, stored by ``fit``; char models also report bits per character
-        self.level = "word"
 
     def __repr__(self) -> str:
         state = f"V={self.vocab_size}" if self.vocab_size else "not fitted"
@@ -98,18 +94,10 @@ class NgramModel:
     def _fit_counts(self, counts: NgramCounts) -> None:
         raise NotImplementedError
 
-    def _require_fitted(self) -> None:
-        if not self.vocab_size:
-            raise UserError(f"{type(self).__name__} is not fitted yet: call fit(corpus) first")
+    def is_fitted(self) -> bool:
+        return bool(self.vocab_size)
 
     # -- ids and contexts --------------------------------------------------------------------------------
-    def _id(self, word) -> int:
-        if isinstance(word, (int, np.integer)):
-            return int(word)
-        if self.vocab is None:
-            raise UserError("this model has no vocabulary: score with ids, or fit with vocab=...")
-        return self.vocab.lookup(word)
-
     def _context_ids(self, context) -> list[int]:
         """Ids of the context, cut after the last ``<s>`` (a sentence start), then to the last N-1 tokens.
 
@@ -117,86 +105,12 @@ class NgramModel:
         ``["<s>", ...]`` to condition on a sentence start. Words outside the vocabulary are ``<unk>``.
         On a word corpus a plain string is refused: ``"the cat"`` would otherwise be read as its letters.
         """
-        if isinstance(context, str) and self.level != "char":
-            raise UserError(f"the context must be a list of words, not the string {context!r}: "
-                            f"write {context.split()!r}")
+        self._check_context(context)
         ids = [self._id(w) for w in (context or [])]
         if BOS_ID in ids:
             last_bos = len(ids) - 1 - ids[::-1].index(BOS_ID)
             ids = ids[last_bos:]
         return ids[max(len(ids) - (self.order - 1), 0):] if self.order > 1 else []
-
-    # -- scoring -----------------------------------------------------------------------------------------
-    def log_distribution(self, context=None) -> np.ndarray:
-        """Natural-log p(w | context) for every id w (``-inf`` for ``<s>``)."""
-        raise NotImplementedError
-
-    def distribution(self, context=None) -> np.ndarray:
-        """p(w | context) for every id w; sums to 1 over the predictable ids (``<s>`` has 0)."""
-        with np.errstate(under="ignore"):
-            return np.exp(self.log_distribution(context))
-
-    def score(self, word, context=None) -> float:
-        """p(word | context); ``word`` and ``context`` as strings or ids.
-
-        A word outside the vocabulary is scored as ``<unk>`` (as in ``nltk.lm``).
-        """
-        return float(np.exp(self.log_distribution(context)[self._id(word)]))
-
-    def logscore(self, word, context=None) -> float:
-        """log2 p(word | context), as ``nltk.lm``'s ``logscore`` (``-inf`` for probability 0)."""
-        return float(self.log_distribution(context)[self._id(word)] / math.log(2))
-
-    def log_probs(self, split) -> np.ndarray:
-        """Natural-log probability of every predicted token of ``split`` (aligned with ``split.tokens``)."""
-        raise NotImplementedError
-
-    def evaluate(self, split) -> dict:
-        """The course's figures for a split: ``evaluate_log_probs(self.log_probs(split), level=self.level)``
-        (a model fitted on a character corpus also reports ``bits_per_character``)."""
-        if not self.normalized:
-            raise UserError(f"{type(self).__name__} gives scores, not probabilities: it has no perplexity")
-        with np.errstate(divide="ignore"):
-            return evaluate_log_probs(self.log_probs(split), level=self.level)
-
-    def perplexity(self, split) -> float:
-        """exp(-mean natural-log p) over the predicted tokens of ``split`` (``inf`` if one has p = 0)."""
-        return float(self.evaluate(split)["perplexity"])
-
-    # -- sampling ----------------------------------------------------------------------------------------
-    def generate(self, max_words: int = 50, seed: int | None = None, temperature: float = 1.0,
-                 context=None, rng: np.random.Generator | None = None) -> list[str] | list[int]:
-        """Sample one sentence word by word until ``</s>`` (or ``max_words``); words without the ``</s>``.
-
-        At temperature T each step samples from p(w | h)^(1/T), renormalized (T < 1 sharper, T > 1 flatter).
-        Returns strings if the model has a vocabulary, else ids. ``seed`` makes it reproducible.
-        """
-        self._require_fitted()
-        check_temperature(temperature)
-        rng = rng if rng is not None else np.random.default_rng(seed)
-        history = [BOS_ID] + [self._id(w) for w in (context or [])]
-        sentence: list[int] = []
-        for _ in range(max_words):
-            log_p = self.log_distribution(history) / temperature
-            log_p[BOS_ID] = -np.inf
-            finite = np.isfinite(log_p)
-            if not finite.any():
-                break
-            weights = np.zeros_like(log_p)
-            weights[finite] = np.exp(log_p[finite] - log_p[finite].max())
-            word = int(rng.choice(len(weights), p=weights / weights.sum()))
-            if word == EOS_ID:
-                break
-            sentence.append(word)
-            history.append(word)
-        return self.vocab.decode(sentence) if self.vocab is not None else sentence
-
-    def sample_sentences(self, n: int = 5, seed: int | None = 0, temperature: float = 1.0,
-                         max_words: int = 50) -> list[str]:
-        """``n`` sampled sentences as space-joined strings (one random stream, so ``seed`` fixes them all)."""
-        rng = np.random.default_rng(seed)
-        return [" ".join(map(str, self.generate(max_words=max_words, temperature=temperature, rng=rng)))
-                for _ in range(n)]
 
     # -- description -------------------------------------------------------------------------------------
     def ngram_counts(self) -> dict[int, int]:
@@ -295,13 +209,6 @@ class BackoffModel(NgramModel):
             log_p[keys[lo:hi] - row * V] = tables.log_prob[k][lo:hi]
         log_p[BOS_ID] = -np.inf
         return log_p
-
-
-def check_temperature(temperature: float) -> None:
-    """Refuse a sampling temperature that is not a finite number > 0 (NaN and inf give no distribution)."""
-    if not (math.isfinite(temperature) and temperature > 0):
-        raise UserError(f"temperature must be a finite number > 0 (got {temperature}): 1 samples the model "
-                        "as it is, lower is sharper, higher is flatter")
 
 
 def lower_order_probs(table: OrderTable, lower_prob: np.ndarray | None) -> np.ndarray:
