@@ -1,10 +1,24 @@
 """Grading: run a learner's functions in a child process and score them against the reference.
 
-Every exercise runs in its own child process (``python -m lmcourse.grading.worker``), so nothing a
-learner's code does can crash the grader: a file that does not import, a function that raises, returns
-the wrong type or loops forever (the child is killed after ``timeout`` seconds) scores 0 for that
+Every exercise runs in its own child process (``python -m lmcourse.grading.worker``, see there), in a
+scratch working folder of its own, so nothing a learner's code does can crash the grader: a file that
+does not import, a function that raises, returns the wrong type or loops forever scores 0 for that
 exercise, with a one-line reason. The parent draws the cases and the reference's answers, sends the
-cases, and compares the answers that come back.
+cases, and compares the answers that come back. The expected answers never leave the parent, and it takes
+exactly one answer per case, in order: a file scores only by returning right answers.
+
+Limits (:class:`Limits`; ``lmcourse grade --timeout/--memory-limit``):
+
+- ``timeout`` (10 s): for importing the file and running all the cases of one exercise. At the timeout the
+  child and every process it started are killed, and reading its answers stops (a process left behind
+  cannot hold the grader).
+- ``memory`` (2 GiB): the child's address space (``RLIMIT_AS``); past it the learner's code gets a
+  ``MemoryError``.
+- ``answer`` (16 MiB): the size of one answer, pickled; a larger one scores 0, with its size as the reason.
+- ``output`` (64 KiB): what a learner's prints may show on the grader's stderr per exercise; the rest is
+  counted, not shown.
+
+POSIX only (Linux, macOS).
 """
 
 from __future__ import annotations
@@ -12,19 +26,37 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import select
+import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import lmcourse
 from lmcourse.errors import UserError
 from lmcourse.grading.case import short_repr
 from lmcourse.grading.exercise import CheckedCase, Exercise, checked_cases, type_name
+from lmcourse.grading.worker import HEADER
 
 DEFAULT_TIMEOUT = 10.0  # seconds per exercise: importing the file and running all its cases
+DEFAULT_MEMORY_LIMIT = 2 * 2**30  # bytes of address space for the learner's process
+DEFAULT_ANSWER_LIMIT = 16 * 2**20  # bytes for one answer, pickled
+DEFAULT_OUTPUT_LIMIT = 64 * 2**10  # bytes of a learner's prints shown per exercise
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one exercise's child process may use (see the module's docstring)."""
+
+    timeout: float = DEFAULT_TIMEOUT
+    memory: int | None = DEFAULT_MEMORY_LIMIT  # None: no limit
+    answer: int = DEFAULT_ANSWER_LIMIT
+    output: int = DEFAULT_OUTPUT_LIMIT
 
 
 @dataclass(frozen=True)
@@ -80,33 +112,6 @@ def prepare(exercises: Sequence[Exercise]) -> list[PreparedExercise]:
 
 
 # -- the child process ---------------------------------------------------------------------------------------
-def run_worker(target: Target, function: str | None, cases: Sequence, timeout: float) -> tuple[list[tuple], str]:
-    """Run the worker; return the messages it sent and how it ended ("done", "timeout", "exit N", ...)."""
-    env = dict(os.environ)
-    package_root = str(Path(lmcourse.__file__).resolve().parents[1])
-    env["PYTHONPATH"] = package_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env["PYTHONDONTWRITEBYTECODE"] = "1"  # no __pycache__ in the learner's folder
-    job = pickle.dumps({"target": target.job(), "function": function, "cases": list(cases)})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lmcourse.grading.worker"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
-        start_new_session=(os.name == "posix"),  # its own process group, killed as a whole on timeout
-    )
-    try:
-        output, _ = process.communicate(job, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        kill(process)
-        output, _ = process.communicate()
-        return read_messages(output), "timeout"
-    except BaseException:  # Ctrl-C: the child is in its own session, so it must be stopped here
-        kill(process)
-        process.wait()
-        raise
-    code = process.returncode
-    ending = "done" if code == 0 else f"exit {code}" if code > 0 else f"killed by signal {-code}"
-    return read_messages(output), ending
-
-
 # What may come back from the child: plain data and numpy arrays/scalars, nothing that runs code when it is
 # unpickled. (The child runs the learner's code; its answers must not run code in the grader.)
 SAFE_GLOBALS = {
@@ -134,117 +139,236 @@ def load_data(data: bytes):
     return DataOnlyUnpickler(io.BytesIO(data)).load()
 
 
-def kill(process: subprocess.Popen) -> None:
-    """Kill the child and anything it started."""
-    if os.name == "posix":
+class WorkerRun:
+    """One child process: ``with WorkerRun(...) as run: for message in run.messages(): ...``.
+
+    :meth:`messages` yields the worker's messages as they come, and stops at the timeout, when the
+    child has ended (then :attr:`ending` says how: ``"done"``, ``"exit N"``, ``"killed by signal N"``,
+    ``"timeout"``), or at a message larger than the answer limit (:attr:`problem` says so). Leaving the
+    ``with`` kills the child and everything it started, whatever state it is in.
+    """
+
+    def __init__(self, target: Target, function: str | None, cases: Sequence, limits: Limits):
+        self.limits = limits
+        self.ending = ""
+        self.problem = ""
+        self.job = pickle.dumps({"target": target.job(), "function": function, "cases": list(cases),
+                                 "memory_limit": limits.memory, "answer_limit": limits.answer})
+        self.output_seen = 0
+
+    def __enter__(self) -> WorkerRun:
+        env = dict(os.environ)
+        package_root = str(Path(lmcourse.__file__).resolve().parents[1])
+        env["PYTHONPATH"] = package_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        env["PYTHONDONTWRITEBYTECODE"] = "1"  # no __pycache__ in the learner's folder
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env.setdefault(name, "1")  # one thread: less address space under the memory limit, fair timing
+        self.scratch = tempfile.mkdtemp(prefix="lmcourse-grade-")  # the child's working folder
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "lmcourse.grading.worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=self.scratch,
+            start_new_session=True,  # its own process group and session, killed as a whole
+        )
         try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
+            self.process.stdin.write(self.job)  # the worker reads it whole before any learner code runs
+            self.process.stdin.close()
+        except OSError:  # the child is already gone: messages() says how it ended
             pass
-    else:
-        process.kill()
+        return self
 
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+        hidden = self.output_seen - self.limits.output
+        if hidden > 0:
+            sys.stderr.write(f"\n[{hidden:,} more bytes of the learner's output not shown]\n")
+        for stream in (self.process.stdout, self.process.stderr):
+            stream.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
-def read_messages(output: bytes) -> list[tuple]:
-    """The complete messages in ``output`` (the last one may be cut short by a kill)."""
-    stream = io.BytesIO(output)
-    messages = []
-    while stream.tell() < len(output):
-        try:
-            message = DataOnlyUnpickler(stream).load()
-        except Exception:  # noqa: BLE001 -- a message cut in half
-            break
-        if not isinstance(message, tuple) or not message:
-            break
-        messages.append(message)
-    return messages
-
-
-def import_problem(target: Target, timeout: float) -> str | None:
-    """Why ``target`` cannot be imported (within ``timeout`` seconds), or None if it imports."""
-    messages, ending = run_worker(target, None, [], timeout)
-    for message in messages:
-        if message[0] == "import_error":
-            return message[1]
-        if message[0] == "imported":
+    def exit_status(self) -> str | None:
+        """How the child ended (``"done"``, ``"exit N"``, ``"killed by signal N"``), None while it runs;
+        the child is not reaped, so that its process group still exists for :meth:`stop`."""
+        info = os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        if info is None or info.si_pid == 0:
             return None
+        if info.si_code == os.CLD_EXITED:
+            return "done" if info.si_status == 0 else f"exit {info.si_status}"
+        return f"killed by signal {info.si_status}"
+
+    def stop(self) -> None:
+        """Stop the child: SIGTERM to the guard (it kills the worker and all below it), then SIGKILL to
+        the process group for anything left."""
+        if self.exit_status() is None:
+            try:
+                os.kill(self.process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            end = time.monotonic() + 2.0
+            while self.exit_status() is None and time.monotonic() < end:
+                time.sleep(0.005)
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.process.wait()
+
+    def show_output(self, data: bytes) -> None:
+        """Pass the learner's prints on to stderr, up to the output limit."""
+        room = self.limits.output - self.output_seen
+        self.output_seen += len(data)
+        if room > 0:
+            sys.stderr.write(data[:room].decode("utf-8", errors="replace"))
+            sys.stderr.flush()
+
+    def messages(self) -> Iterator[tuple]:
+        deadline = self.started + self.limits.timeout
+        largest = self.limits.answer + 2**16  # an answer, plus its message's few fields
+        channel, output = self.process.stdout.fileno(), self.process.stderr.fileno()
+        reading = {channel, output}
+        buffer = bytearray()
+        while True:
+            ended = self.exit_status()
+            if ended is None and time.monotonic() >= deadline:
+                self.ending = "timeout"
+                return
+            wait = 0 if ended is not None else min(0.05, max(0.0, deadline - time.monotonic()))
+            ready = select.select(sorted(reading), [], [], wait)[0] if reading else []
+            if not ready and ended is not None:  # ended, and everything it sent has been read
+                self.ending = ended
+                return
+            for fd in ready:
+                data = os.read(fd, 2**16)
+                if not data:
+                    reading.discard(fd)
+                elif fd == output:
+                    self.show_output(data)
+                else:
+                    buffer += data
+            while len(buffer) >= HEADER.size:
+                (size,) = HEADER.unpack_from(buffer)
+                if size > largest:
+                    self.problem = (f"the child sent {size:,} bytes in one message, above the limit of "
+                                    f"{self.limits.answer:,} bytes for one answer")
+                    self.ending = "too large"
+                    return
+                if len(buffer) < HEADER.size + size:
+                    break
+                data = bytes(buffer[HEADER.size:HEADER.size + size])
+                del buffer[:HEADER.size + size]
+                try:
+                    message = load_data(data)
+                except Exception:  # noqa: BLE001 -- not written by the worker
+                    message = ("unreadable",)
+                yield message if isinstance(message, tuple) and message else ("unreadable",)
+
+
+def import_problem(target: Target, limits: Limits) -> str | None:
+    """Why ``target`` cannot be imported (within the time limit), or None if it imports."""
+    with WorkerRun(target, None, [], limits) as run:
+        for message in run.messages():
+            if message[0] == "import_error" and len(message) == 2 and isinstance(message[1], str):
+                return message[1]
+            if message[0] == "imported":
+                return None
+            break
     name = target.file.name if target.file is not None else target.module
-    if ending == "timeout":
-        return f"importing {name} did not finish within {timeout:g} s (an endless loop at the top of the file?)"
-    return f"importing {name} stopped the Python process ({ending})"
+    if run.ending == "timeout":
+        return (f"importing {name} did not finish within {limits.timeout:g} s (an endless loop at the top of "
+                "the file?)")
+    return f"importing {name} stopped the Python process ({run.ending or 'an unexpected message'})"
 
 
-def score_exercise(target: Target, prepared: PreparedExercise, timeout: float = DEFAULT_TIMEOUT) -> ExerciseResult:
+def score_exercise(target: Target, prepared: PreparedExercise, limits: Limits | None = None) -> ExerciseResult:
     """Run one exercise of ``target`` on all its cases; full points if every answer agrees."""
     exercise, cases = prepared.exercise, prepared.cases
-    messages, ending = run_worker(target, exercise.name, [c.case for c in cases], timeout)
-    try:
-        return judge(exercise, cases, messages, ending, timeout)
-    except Exception as error:  # noqa: BLE001 -- messages not as the worker writes them: never crash the grader
-        return ExerciseResult(exercise.name, 0, exercise.points, f"could not read the answers back ({error!r})",
-                              len(cases))
+    limits = limits or Limits()
+    with WorkerRun(target, exercise.name, [c.case for c in cases], limits) as run:
+        try:
+            return judge(exercise, cases, run)
+        except Exception as error:  # noqa: BLE001 -- messages not as the worker writes them: never crash
+            return ExerciseResult(exercise.name, 0, exercise.points, f"could not read the answers back "
+                                  f"({error!r})", len(cases))
 
 
-def judge(exercise: Exercise, cases: Sequence[CheckedCase], messages: list[tuple], ending: str,
-          timeout: float) -> ExerciseResult:
-    """Score the worker's ``messages``: the first answer that is missing, of the wrong type, or wrong."""
+def judge(exercise: Exercise, cases: Sequence[CheckedCase], run: WorkerRun) -> ExerciseResult:
+    """Score the worker's messages: the first answer that is missing, of the wrong type, or wrong.
+
+    The messages must be exactly what an honest worker sends: ``start 0``, then the answer to case 0
+    (``result 0`` or ``raised 0``), ``start 1``, ..., then ``done`` after the last case. Anything else
+    (an answer repeated, out of order, for a case not asked, a "done" too early) scores 0: it can only
+    come from learner code writing on the answer channel.
+    """
 
     def result(reason: str) -> ExerciseResult:
         points = exercise.points if not reason else 0
         return ExerciseResult(exercise.name, points, exercise.points, reason, len(cases))
 
-    started = None
-    answered = 0
-    for message in messages:
-        kind = message[0]
-        if kind in ("import_error", "missing"):
-            return result(message[1])
-        if kind == "start":
-            started = message[1]
-        elif kind == "raised":
-            checked = cases[message[1]]
-            return result(f"{checked.label}: {checked.case.describe(exercise.name)} raised {message[2]}")
-        elif kind == "result":
-            index, payload, answer_type, problem = message[1:]
-            checked = cases[index]
-            where = f"{checked.label}: {checked.case.describe(exercise.name)}"
+    def where(index: int) -> str:
+        return f"{cases[index].label}: {cases[index].case.describe(exercise.name)}"
+
+    started = None  # the case being run
+    answered = 0  # cases answered right so far; the next case is cases[answered]
+    for message in run.messages():
+        kind, fields = message[0], message[1:]
+        if kind in ("import_error", "missing") and answered == 0 and started is None and len(fields) == 1:
+            return result(str(fields[0]))
+        if kind == "start" and started is None and fields == (answered,) and answered < len(cases):
+            started = answered
+        elif kind == "raised" and started is not None and len(fields) == 2 and fields[0] == started:
+            return result(f"{where(started)} raised {fields[1]}")
+        elif kind == "result" and started is not None and len(fields) == 4 and fields[0] == started:
+            _, payload, answer_type, problem = fields
             if problem is not None:
-                return result(f"{where} returned a {answer_type}, which {problem}")
+                return result(f"{where(started)} returned a {answer_type}, which {problem}")
             try:
                 answer = load_data(payload)
             except Exception:  # noqa: BLE001 -- e.g. an instance of a class defined in the learner's file
-                return result(f"{where} returned type {answer_type}, expected {type_name(exercise.returns)}")
+                return result(f"{where(started)} returned type {answer_type}, expected {type_name(exercise.returns)}")
             if not isinstance(answer, exercise.returns):
-                return result(f"{where} returned type {answer_type}, expected {type_name(exercise.returns)}")
+                return result(f"{where(started)} returned type {answer_type}, expected {type_name(exercise.returns)}")
             try:
-                mismatch = exercise.compare(checked.expected, answer)
+                mismatch = exercise.compare(cases[started].expected, answer)
             except Exception as error:  # noqa: BLE001
                 mismatch = f"returned {short_repr(answer)}, which cannot be compared ({type(error).__name__})"
             if mismatch is not None:
-                return result(f"{where} {mismatch}")
-            answered += 1
-        elif kind == "done":
-            return result("" if answered == len(cases) else f"only {answered} of {len(cases)} cases answered")
-    if ending == "timeout":
-        if started is None:
-            return result(f"importing the file did not finish within {timeout:g} s")
-        checked = cases[started]
-        return result(f"{checked.label}: {checked.case.describe(exercise.name)} did not finish within "
-                      f"{timeout:g} s (an endless loop?)")
+                return result(f"{where(started)} {mismatch}")
+            answered, started = answered + 1, None
+        elif kind == "done" and started is None and not fields and answered == len(cases):
+            return result("")
+        else:
+            return result(f"the grader's answer channel got a message out of place ({short_repr(kind, 20)} "
+                          f"after {answered} of {len(cases)} answers): only answers the function returns count")
     during = f" during {cases[started].label}" if started is not None else ""
-    if ending == "done":  # exited with code 0 without answering: os._exit(0), or sys.exit() swallowed
+    if run.ending == "timeout":
+        if started is None and answered == 0:
+            return result(f"importing the file did not finish within {run.limits.timeout:g} s")
+        if started is None:
+            return result(f"the Python process did not finish within {run.limits.timeout:g} s after "
+                          f"{answered} of {len(cases)} answers")
+        return result(f"{where(started)} did not finish within {run.limits.timeout:g} s (an endless loop?)")
+    if run.ending == "too large":
+        return result(f"{run.problem}{during}")
+    if run.ending == "done":  # exited with code 0 without answering: os._exit(0), or sys.exit() swallowed
         return result(f"the Python process exited (code 0) before answering{during}")
-    return result(f"the Python process stopped ({ending}){during}")
+    return result(f"the Python process stopped ({run.ending}){during}")
 
 
 def grade_target(
-    target: Target, prepared: Sequence[PreparedExercise], timeout: float = DEFAULT_TIMEOUT
+    target: Target, prepared: Sequence[PreparedExercise], timeout: float | None = None,
+    limits: Limits | None = None,
 ) -> list[ExerciseResult]:
-    """Score every exercise of ``target``; a file that does not import scores 0 everywhere, once."""
-    problem = import_problem(target, timeout)
+    """Score every exercise of ``target``; a file that does not import scores 0 everywhere, once.
+
+    ``limits`` (default :class:`Limits`); ``timeout``, if given, replaces its timeout.
+    """
+    limits = limits or Limits()
+    if timeout is not None:
+        limits = replace(limits, timeout=timeout)
+    problem = import_problem(target, limits)
     if problem is not None:
         return [ExerciseResult(p.exercise.name, 0, p.exercise.points, problem, 0) for p in prepared]
-    return [score_exercise(target, p, timeout) for p in prepared]
+    return [score_exercise(target, p, limits) for p in prepared]
 
 
 # -- reports -------------------------------------------------------------------------------------------------
