@@ -209,4 +209,7 @@ def test_perplexity_from_loss():
 def test_by_hand_does_not_import_torch():
     """The grader's child process imports this module for every exercise: it must not pull in torch."""
     code = "import sys, lmcourse.neural.by_hand; sys.exit('torch' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0, (
+        "importing lmcourse.neural.by_hand imported torch: lmcourse/neural/__init__.py must import its torch "
+        "modules lazily (as lmcourse/grading/__init__.py does), since the grader imports by_hand in a fresh "
+        "child process for every exercise")
