@@ -221,6 +221,7 @@ def test_cli_default_timeout_matches_the_runner():
     from lmcourse.grading import runner
 
     assert grade.DEFAULT_TIMEOUT == runner.DEFAULT_TIMEOUT
+    assert grade.DEFAULT_MEMORY_GIB * 2**30 == runner.DEFAULT_MEMORY_LIMIT
 
 
 def test_a_wrong_list_answer_shows_where_it_first_differs():

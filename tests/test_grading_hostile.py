@@ -6,10 +6,13 @@ Each test plants what a learner could write into ``exercises.py`` and checks tha
 
 from __future__ import annotations
 
+import csv
 import os
+import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 from test_grading_harness import DOUBLE, HALF
@@ -107,8 +110,6 @@ def test_a_forged_answer_scores_nothing(tmp_path, prepared, source):
 def test_a_forging_file_scores_nothing_in_batch_mode(tmp_path, capsys):
     """The stack trick, for every exercise of lesson 00 (the first case answered by the answer key, then
     repeated), in ``lmcourse grade 00 --submissions``."""
-    import csv
-
     from lmcourse.cli import main
 
     folder = tmp_path / "submissions"
@@ -257,3 +258,95 @@ def test_learner_code_runs_in_a_scratch_folder(tmp_path, prepared, monkeypatch):
     """, prepared)
     assert results["double"].points == 2
     assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+# -- one learner must not cost the others their grades (--submissions) --------------------------------------
+CORRECT = "from lmcourse.tokens import *  # noqa: F403\n"  # lesson 00's answer key: full points
+
+
+def grade_folder(folder, *options: str) -> tuple[int, dict]:
+    """``lmcourse grade 00 --submissions folder``; the exit code and the CSV's rows by learner."""
+    from lmcourse.cli import main
+
+    code = main(["grade", "00", "--submissions", str(folder), "--no-fail", "--timeout", "20", *options])
+    out = folder / "grades_lesson_00.csv"
+    with open(out, newline="") as stream:
+        return code, {row["learner"]: row for row in csv.DictReader(stream)}
+
+
+def test_a_learner_killing_the_grader_process_loses_no_rows(tmp_path):
+    """alice kills her parent (the guard process: her grade is 0, the others' are graded); mallory, graded
+    last, finds the grader itself and kills it: the rows graded before are on disk."""
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    (folder / "alice.py").write_text("import os\nos.kill(os.getppid(), 9)\n" + CORRECT)
+    (folder / "bob.py").write_text(CORRECT)
+    (folder / "mallory.py").write_text(textwrap.dedent("""
+        import os
+        guard = os.getppid()
+        with open(f"/proc/{guard}/stat") as stream:
+            grader = int(stream.read().rsplit(")", 1)[1].split()[1])
+        os.kill(grader, 9)
+    """))
+    run = subprocess.run([sys.executable, "-c", "import sys; from lmcourse.cli import main; sys.exit(main())",
+                          "grade", "00", "--submissions", str(folder), "--no-fail"],
+                         capture_output=True, text=True, timeout=300)
+    if sys.platform.startswith("linux"):
+        assert run.returncode == -9  # mallory got the grader
+    with open(folder / "grades_lesson_00.csv", newline="") as stream:
+        rows = {row["learner"]: row for row in csv.DictReader(stream)}
+    assert rows["alice"]["total"] == "0"  # her kill hit the guard process, not the grader
+    assert "killed by signal 9" in rows["alice"]["reasons"]
+    assert rows["bob"]["total"] == "10"
+
+
+def test_a_learner_deleting_classmates_and_the_csv_changes_no_grade(tmp_path):
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    (folder / "aaron.py").write_text(CORRECT + textwrap.dedent(f"""
+        import pathlib
+        for path in pathlib.Path({str(folder)!r}).iterdir():
+            path.unlink()
+    """))
+    (folder / "bob.py").write_text(CORRECT)
+    code, rows = grade_folder(folder)
+    assert code == 0
+    assert rows["aaron"]["total"] == "10" and rows["bob"]["total"] == "10"
+
+
+def test_entries_that_are_not_files_score_zero_with_a_reason(tmp_path):
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    (folder / "alice.py").write_text(CORRECT)
+    (folder / "bob.py").mkdir()
+    (folder / "carol.py").symlink_to(tmp_path / "nowhere.py")
+    code, rows = grade_folder(folder)
+    assert code == 0 and list(rows) == ["alice", "bob", "carol"]
+    assert rows["alice"]["total"] == "10"
+    assert rows["bob"]["total"] == "0" and "bob.py could not be read (not a regular file)" in rows["bob"]["reasons"]
+    assert rows["carol"]["total"] == "0" and "carol.py could not be read (a broken link)" in rows["carol"]["reasons"]
+
+
+@pytest.mark.parametrize("where", ["a folder", "a missing folder", "a read-only place"])
+def test_out_is_checked_before_grading(tmp_path, capsys, where):
+    from lmcourse.cli import main
+
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    (folder / "alice.py").write_text("import time\ntime.sleep(60)\n")  # never graded: it would take a minute
+    if where == "a folder":
+        out = tmp_path
+    elif where == "a missing folder":
+        out = tmp_path / "missing" / "grades.csv"
+    elif os.geteuid() != 0:
+        (tmp_path / "locked").mkdir(mode=0o500)
+        out = tmp_path / "locked" / "grades.csv"
+    elif sys.platform.startswith("linux"):
+        out = Path("/proc/lmcourse-grades.csv")  # root can write anywhere else
+    else:
+        pytest.skip("no read-only place for root here")
+    start = time.monotonic()
+    assert main(["grade", "00", "--submissions", str(folder), "--out", str(out)]) == 2
+    assert time.monotonic() - start < 30
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"lmcourse: error: --out {out}")

@@ -168,7 +168,7 @@ def test_cli_json_stays_one_object_when_the_learner_prints(capfd, tmp_path):
     path = tmp_path / "chatty.py"
     path.write_text("from lmcourse.tokens import *  # noqa: F403\nprint('loading my exercises')\n"
                     "def oov_rate(sentences, vocabulary):\n    print('oov!')\n    return 0.5\n")
-    assert main(["grade", "00", "--file", str(path), "--json"]) == 0
+    assert main(["grade", "00", "--file", str(path), "--json"]) == 1  # an exercise lost its points
     captured = capfd.readouterr()
     result = json.loads(captured.out)  # the learner's prints went to stderr
     assert "loading my exercises" in captured.err and "oov!" in captured.err
@@ -176,11 +176,15 @@ def test_cli_json_stays_one_object_when_the_learner_prints(capfd, tmp_path):
     assert [e["name"] for e in result["exercises"] if e["points"] == 0] == ["oov_rate"]
 
 
-def test_cli_stubs_table_exit_zero(capsys):
-    assert main(["grade", "00", "--file", str(STUBS)]) == 0
-    out = capsys.readouterr().out
+def test_cli_stubs_table_exit_one_unless_no_fail(capsys):
+    assert main(["grade", "00", "--file", str(STUBS)]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.splitlines()[0] == f"grading {STUBS} (lesson 00, tokens and vocabularies)"
+    out = captured.out
+    assert out.splitlines()[0] == f"lesson 00, tokens and vocabularies: {STUBS}"
     assert out.count("NotImplementedError") == len(EXERCISE_NAMES)
     assert "total" in out and f"0/{MAX_TOTAL}" in out
+    assert main(["grade", "00", "--file", str(STUBS), "--no-fail"]) == 0
 
 
 def test_cli_bad_input(capsys, tmp_path):
@@ -202,7 +206,9 @@ def test_cli_submissions_csv(capsys, tmp_path):
                                           "def oov_rate(sentences, vocabulary):\n    return 1\n")
     (submissions / "dave.py").write_text("def tokenize(text)\n")
     out = tmp_path / "grades.csv"
-    assert main(["grade", "00", "--submissions", str(submissions), "--out", str(out), "--json"]) == 0
+    assert main(["grade", "00", "--submissions", str(submissions), "--out", str(out), "--json"]) == 1
+    capsys.readouterr()
+    assert main(["grade", "00", "--submissions", str(submissions), "--out", str(out), "--json", "--no-fail"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert [learner["learner"] for learner in summary["learners"]] == ["alice", "bob", "carol", "dave"]
 
