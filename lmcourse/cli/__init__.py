@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from lmcourse import __version__
 from lmcourse.errors import UserError
 
-COMMAND_MODULES = ["data", "grade", "ngram"]
+COMMAND_MODULES = ["data", "grade", "ngram", "sample", "train"]
 
 
 class ArgumentParser(argparse.ArgumentParser):

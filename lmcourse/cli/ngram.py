@@ -1,7 +1,6 @@
-"""``lmcourse ngram`` (fit an N-gram model, report perplexity) and ``lmcourse sample --ngram`` (sample text).
+"""``lmcourse ngram``: fit an N-gram model, report perplexity (``lmcourse sample --ngram``: see cli/sample.py).
 
     lmcourse ngram --corpus brown --order 5 --smoothing mkn [--prune "0 0 1"] [--arpa out.arpa] [--json]
-    lmcourse sample --ngram --corpus brown --order 3 --smoothing kn --n 5 --seed 0 --temperature 0.8
 """
 
 from __future__ import annotations
@@ -10,18 +9,21 @@ import argparse
 import math
 import time
 
+from lmcourse.cli.common import floor_report
 from lmcourse.cli.output import emit, log
 from lmcourse.errors import UserError
 
 SPLITS_REPORTED = ("valid", "test")
 
 
-def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
+def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    """--corpus, --order, --smoothing and the smoothing's options (``lmcourse sample --ngram`` has them too,
+    not required there since ``sample --checkpoint`` needs none of them)."""
     from lmcourse.ngram import SMOOTHING_METHODS
 
-    parser.add_argument("--corpus", required=True, help="a registered corpus name or a folder with train.txt")
-    parser.add_argument("--order", type=int, required=True, help="N, the order of the model (1 = unigrams)")
-    parser.add_argument("--smoothing", required=True, choices=SMOOTHING_METHODS,
+    parser.add_argument("--corpus", required=required, help="a registered corpus name or a folder with train.txt")
+    parser.add_argument("--order", type=int, required=required, help="N, the order of the model (1 = unigrams)")
+    parser.add_argument("--smoothing", required=required, choices=SMOOTHING_METHODS,
                         help="mle, addk (--k), jm (tuned on held-out), katz, absdisc, kn, mkn (modified "
                         "Kneser-Ney, as KenLM), kn-backoff, stupid (unnormalized scores)")
     parser.add_argument("--k", type=float, default=None, help="addk only: the pseudo-count k > 0 (default 1: "
@@ -37,21 +39,11 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
 
 def register(subparsers) -> None:
     ngram = subparsers.add_parser("ngram", help="fit an N-gram model on train; valid/test perplexity")
-    _add_model_arguments(ngram)
+    add_model_arguments(ngram)
     ngram.add_argument("--arpa", default=None, metavar="OUT", help="also write the model as an ARPA file "
                        "(backoff-form models: mle, jm, katz, absdisc, kn, mkn, kn-backoff)")
     ngram.add_argument("--json", action="store_true", help="print one JSON object")
     ngram.set_defaults(func=run)
-
-    sample = subparsers.add_parser("sample", help="sample sentences from a model (--ngram: an N-gram model)")
-    sample.add_argument("--ngram", action="store_true", help="sample from an N-gram model fitted on train")
-    _add_model_arguments(sample)
-    sample.add_argument("--n", type=int, default=5, help="number of sentences (default 5)")
-    sample.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    sample.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default 1)")
-    sample.add_argument("--max-words", type=int, default=50, help="stop a sentence after this many words")
-    sample.add_argument("--json", action="store_true", help="print one JSON object")
-    sample.set_defaults(func=run_sample)
 
 
 def backoff_form_smoothings() -> list[str]:
@@ -96,7 +88,7 @@ def _validate(args: argparse.Namespace) -> dict:
     return options
 
 
-def _build(args: argparse.Namespace):
+def build(args: argparse.Namespace):
     from lmcourse.data import load_corpus
     from lmcourse.ngram import make_model, prune
 
@@ -111,20 +103,8 @@ def _build(args: argparse.Namespace):
     return corpus, model, fit_seconds
 
 
-def _floor(corpus_name: str, perplexity: float | None, num_tokens: int | None) -> dict | None:
-    """floor_verdict for a test perplexity on a corpus sampled from a grammar (None for other corpora)."""
-    from lmcourse.data import REGISTRY
-
-    spec = REGISTRY.get(corpus_name)
-    if spec is None or not spec.grammar or perplexity is None or not num_tokens:
-        return None
-    from lmcourse.synthetic import floor_verdict
-
-    return floor_verdict(perplexity, num_tokens, grammar=spec.grammar)
-
-
 def run(args: argparse.Namespace) -> int:
-    corpus, model, fit_seconds = _build(args)
+    corpus, model, fit_seconds = build(args)
     result: dict = {
         "corpus": corpus.name,
         "model": type(model).__name__,
@@ -189,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
             result[key] = described[key]
     if getattr(model, "pruning_thresholds", None):
         result["prune"] = model.pruning_thresholds
-    floor = _floor(args.corpus, perplexities["test"], predicted["test"])
+    floor = floor_report(args.corpus, perplexities["test"], predicted["test"])
     if floor is not None:
         result["floor_perplexity"] = floor["floor_perplexity"]
         result["below_floor"] = floor["below_floor"]
@@ -220,21 +200,4 @@ def run(args: argparse.Namespace) -> int:
     for note in notes:
         lines.append(f"  note: {note}")
     emit(result, args.json, lines)
-    return 0
-
-
-def run_sample(args: argparse.Namespace) -> int:
-    if not args.ngram:
-        raise UserError("say which kind of model to sample from: `lmcourse sample --ngram ...`")
-    if args.n < 1:
-        raise UserError(f"--n must be at least 1 (got {args.n})")
-    if args.max_words < 1:
-        raise UserError(f"--max-words must be at least 1 (got {args.max_words})")
-    corpus, model, _ = _build(args)
-    sentences = model.sample_sentences(args.n, seed=args.seed, temperature=args.temperature,
-                                       max_words=args.max_words)
-    result = {"corpus": corpus.name, "model": type(model).__name__, "order": args.order,
-              "smoothing": args.smoothing, "seed": args.seed, "temperature": args.temperature,
-              "sentences": sentences}
-    emit(result, args.json, sentences)
     return 0

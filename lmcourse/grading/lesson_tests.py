@@ -7,18 +7,50 @@ A lesson folder's ``test_grade_lesson_XX.py`` is two lines::
     test_exercise = exercise_tests("01")
 
 ``pytest lessons/01_ngram_counting`` then shows one passed or failed test per exercise, each failure with the
-grader's reason, and ``lessons/conftest.py`` prints the score table at the end (it also provides the
-``lesson_grades`` fixture, which grades the lesson once per session). This module imports pytest, which
-``lmcourse grade`` does not need: only pytest imports it.
+grader's reason. The file graded is the ``exercises.py`` beside that test file, so a copy of the lesson
+folder grades the copy's. It is graded once per pytest session (in child processes, see
+:mod:`lmcourse.grading.runner`), and ``lessons/conftest.py`` prints the score table at the end.
+``LMCOURSE_GRADE_REFERENCE=1`` grades the library's reference solutions instead (that is how CI checks the
+graders themselves). This module imports pytest, which ``lmcourse grade`` does not need: only pytest
+imports it.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from lmcourse.grading.lessons import get_lesson
+
+SCORE_TABLES = pytest.StashKey[dict]()  # lesson id -> the lines of its score table, for lessons/conftest.py
+GRADES = pytest.StashKey[dict]()  # (lesson id, graded file) -> results by exercise name
+
+
+def grading_reference() -> bool:
+    return os.environ.get("LMCOURSE_GRADE_REFERENCE", "").strip().lower() in ("1", "true", "yes")
+
+
+def lesson_grades(config: pytest.Config, lesson_id: str, exercises_file: Path) -> dict:
+    """Lesson ``lesson_id``'s results by exercise name for ``exercises_file`` (or the reference), graded
+    once per session."""
+    from lmcourse.grading import grade_lesson, score_table
+
+    reference = grading_reference()
+    key = (lesson_id, None if reference else exercises_file)
+    graded = config.stash.setdefault(GRADES, {})
+    if key not in graded:
+        lesson = get_lesson(lesson_id)
+        if reference:
+            results, target = grade_lesson(lesson_id, reference=True), f"{lesson.reference_module} (reference)"
+        else:
+            results, target = grade_lesson(lesson_id, file=str(exercises_file)), str(exercises_file)
+        graded[key] = {r.name: r for r in results}
+        config.stash.setdefault(SCORE_TABLES, {})[lesson_id] = [
+            f"lesson {lesson.id}, {lesson.title}: {target}", *score_table(results)]
+    return graded[key]
 
 
 def exercise_tests(lesson_id: str) -> Callable:
@@ -30,8 +62,9 @@ def exercise_tests(lesson_id: str) -> Callable:
     exercises = get_lesson(lesson_id).exercises()
 
     @pytest.mark.parametrize("exercise", exercises, ids=[exercise.name for exercise in exercises])
-    def test_exercise(exercise, lesson_grades) -> None:
-        result = lesson_grades(lesson_id)[exercise.name]
+    def test_exercise(exercise, request) -> None:
+        beside = Path(request.node.path).resolve().parent / "exercises.py"  # this test file's folder
+        result = lesson_grades(request.config, lesson_id, beside)[exercise.name]
         if not result.passed:
             pytest.fail(f"{exercise.name}: {result.points}/{result.max_points} points. {result.reason}",
                         pytrace=False)

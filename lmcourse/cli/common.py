@@ -1,0 +1,66 @@
+"""What several commands report the same way: a model's figures on valid and test, the grammar's floor."""
+
+from __future__ import annotations
+
+import math
+
+SPLITS_REPORTED = ("valid", "test")
+
+
+def floor_report(corpus_name: str, perplexity: float | None, num_tokens: int | None) -> dict | None:
+    """floor_verdict for a test perplexity on a corpus sampled from a grammar (None for other corpora)."""
+    from lmcourse.data import REGISTRY
+
+    spec = REGISTRY.get(corpus_name)
+    if spec is None or not spec.grammar or perplexity is None or not num_tokens:
+        return None
+    from lmcourse.synthetic import floor_verdict
+
+    return floor_verdict(perplexity, num_tokens, grammar=spec.grammar)
+
+
+def split_figures(model, corpus, splits=SPLITS_REPORTED) -> dict:
+    """``{split}_perplexity``, ``{split}_cross_entropy_bits`` (and bits per character on character corpora)
+    for each split the corpus has (None where it is missing or the perplexity is infinite), the predicted
+    tokens per split, and the floor verdict on a grammar's corpus; any model of :mod:`lmcourse.lm`."""
+    result: dict = {"predicted_tokens": {}}
+    notes = []
+    for name in splits:
+        figures: dict = {}
+        if corpus.splits.get(name) is None:
+            notes.append(f"no {name} split: {corpus.missing.get(name, 'not available')}")
+        else:
+            figures = model.evaluate(corpus.split(name))
+            if not math.isfinite(figures["perplexity"]):
+                figures = {}
+                notes.append(f"{name} perplexity is infinite (reported as null): a token has probability 0")
+            result["predicted_tokens"][name] = corpus.split(name).num_predicted
+        result[f"{name}_perplexity"] = figures.get("perplexity")
+        result[f"{name}_cross_entropy_bits"] = figures.get("cross_entropy_bits")
+        if corpus.level == "char":
+            result[f"{name}_bits_per_character"] = figures.get("bits_per_character")
+    floor = floor_report(corpus.name, result.get("test_perplexity"), result["predicted_tokens"].get("test"))
+    if floor is not None:
+        result["floor_perplexity"], result["below_floor"] = floor["floor_perplexity"], floor["below_floor"]
+        if floor["below_floor"]:
+            notes.append(floor["message"])
+    if notes:
+        result["note"] = "; ".join(notes)
+    return result
+
+
+def figure_lines(result: dict, splits=SPLITS_REPORTED) -> list[str]:
+    """The human-readable lines for :func:`split_figures`'s result."""
+    lines = []
+    for name in splits:
+        value = result.get(f"{name}_perplexity")
+        count = result["predicted_tokens"].get(name)
+        bpc = result.get(f"{name}_bits_per_character")
+        lines.append(f"  {name} perplexity: {'n/a' if value is None else f'{value:.3f}'}"
+                     + (f"  ({count:,} predicted tokens)" if count else "")
+                     + (f", {bpc:.4f} bits per character" if bpc is not None else ""))
+    if result.get("floor_perplexity") is not None:
+        lines.append(f"  floor of the grammar: perplexity {result['floor_perplexity']:.3f}")
+    if result.get("note"):
+        lines.append(f"  note: {result['note']}")
+    return lines

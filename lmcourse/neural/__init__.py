@@ -1,0 +1,48 @@
+"""Neural language models: recurrent networks (and, in later lessons, Transformers) trained with one loop.
+
+This package is the only part of lmcourse that imports PyTorch.
+
+    from lmcourse.data import load_corpus
+    from lmcourse.neural import make_model, TrainConfig
+
+    corpus = load_corpus("synthetic")
+    model = make_model("lstm", emb=64, hidden=64, layers=1, training=TrainConfig(epochs=1, lr=20))
+    model.fit(corpus)                         # lmcourse.neural.train: TBPTT, clipping, schedules, checkpoints
+    model.perplexity(corpus.split("test"))    # the same predicted tokens as every N-gram model
+    model.generate(seed=0)
+
+Modules, in reading order: ``by_hand`` (plain numpy cells: the answer key), ``rnn`` (the cells from their
+equations, the fused kernels beside them, the language model), ``batches`` (streams, columns, windows),
+``train`` (the model-agnostic loop), ``checkpoint``, ``distributed`` (torchrun + DDP), ``model`` (a network
+behind :class:`lmcourse.lm.LanguageModel`), ``presets`` (named settings such as ``brown-30min``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from lmcourse.errors import UserError
+from lmcourse.neural.model import ARCHITECTURES, NeuralLanguageModel
+from lmcourse.neural.rnn import RNNConfig, RNNLanguageModel
+from lmcourse.neural.train import TrainConfig
+
+MODELS = tuple(ARCHITECTURES)
+
+
+def make_model(kind: str, training: TrainConfig | None = None, **options) -> NeuralLanguageModel:
+    """A model by kind (``rnn``, ``gru``, ``lstm``); ``options`` are fields of its config (``hidden=400``)."""
+    if kind not in ARCHITECTURES:
+        raise UserError(f"unknown model {kind!r}: use one of {', '.join(MODELS)}")
+    config_class = ARCHITECTURES[kind][0]
+    known = {f.name for f in dataclasses.fields(config_class)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise UserError(f"{kind} has no option {', '.join(unknown)}: its options are {', '.join(sorted(known))}")
+    if config_class is RNNConfig:
+        options["cell"] = kind
+    config = config_class(**options)
+    config.check()
+    return NeuralLanguageModel(config, training)
+
+
+__all__ = ["MODELS", "make_model", "NeuralLanguageModel", "RNNConfig", "RNNLanguageModel", "TrainConfig"]

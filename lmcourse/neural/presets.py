@@ -1,0 +1,58 @@
+"""Named settings: a model config and a training config that go together (``--preset NAME``).
+
+Options given on the command line override a preset's values. ``brown-30min`` is the course's headline
+recurrent model: a fixed number of steps (so that a run is reproducible), chosen so that training and
+evaluation fit in 30 minutes on a 2-core laptop CPU, with ``time_budget`` as a cap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lmcourse.errors import UserError
+
+
+@dataclass(frozen=True)
+class Preset:
+    about: str
+    kinds: tuple[str, ...]          # the model kinds it is written for
+    model: dict = field(default_factory=dict)
+    training: dict = field(default_factory=dict)
+
+
+PRESETS: dict[str, Preset] = {
+    "brown-30min": Preset(
+        about="2-layer LSTM, 400 units, tied embeddings, variational and embedding dropout, AdamW with warm-up "
+              "and cosine decay, batch 64 x bptt 35: 30 minutes of a 2-core CPU on brown",
+        kinds=("lstm",),
+        model=dict(emb=400, hidden=400, layers=2, dropout=0.3, embedding_dropout=0.1, variational=True, tie=True),
+        training=dict(optimizer="adamw", lr=3e-3, weight_decay=0.01, schedule="cosine", warmup=200,
+                      final_lr_ratio=0.02, clip=0.5, batch=64, bptt=35, steps=3500, eval_every=500,
+                      time_budget=1800),
+    ),
+    "synthetic-quick": Preset(
+        about="1-layer, 128 units, tied, AdamW + cosine, 600 steps: about a minute on synthetic",
+        kinds=("rnn", "gru", "lstm"),
+        model=dict(emb=128, hidden=128, layers=1, dropout=0.1, tie=True),
+        training=dict(optimizer="adamw", lr=5e-3, weight_decay=0.01, schedule="cosine", warmup=30,
+                      clip=1.0, batch=32, bptt=35, steps=600, eval_every=200),
+    ),
+    "tiny": Preset(
+        about="a few seconds: 1 layer of 16 units, 40 steps (tests and fast-mode notebooks)",
+        kinds=("rnn", "gru", "lstm"),
+        model=dict(emb=16, hidden=16, layers=1, dropout=0.0),
+        training=dict(optimizer="adamw", lr=1e-2, schedule="constant", clip=1.0, batch=8, bptt=16, steps=40,
+                      eval_every=20),
+    ),
+}
+
+
+def get_preset(name: str, kind: str) -> Preset:
+    """The preset ``name`` for model ``kind``; a one-line error naming the known presets otherwise."""
+    if name not in PRESETS:
+        known = "; ".join(f"{key} ({'/'.join(p.kinds)})" for key, p in PRESETS.items())
+        raise UserError(f"unknown preset {name!r}: use one of {known}")
+    preset = PRESETS[name]
+    if kind not in preset.kinds:
+        raise UserError(f"preset {name!r} is for {'/'.join(preset.kinds)}, not {kind}")
+    return preset
