@@ -19,20 +19,34 @@ behind :class:`lmcourse.lm.LanguageModel`), ``presets`` (named settings such as 
 
 from __future__ import annotations
 
-import dataclasses
+import importlib
 
-from lmcourse.errors import UserError
-from lmcourse.neural.model import ARCHITECTURES, NeuralLanguageModel
-from lmcourse.neural.rnn import RNNConfig, RNNLanguageModel
-from lmcourse.neural.train import TrainConfig
+# Loaded on first use, so that ``lmcourse.neural.by_hand`` (plain numpy: the graders' answer key) does not
+# pay for importing PyTorch.
+_EXPORTS = {"NeuralLanguageModel": "model", "ARCHITECTURES": "model", "RNNConfig": "rnn",
+            "RNNLanguageModel": "rnn", "TrainConfig": "train"}
+MODELS = ("rnn", "gru", "lstm")
 
-MODELS = tuple(ARCHITECTURES)
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"lmcourse.neural.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'lmcourse.neural' has no attribute {name!r}")
 
 
-def make_model(kind: str, training: TrainConfig | None = None, **options) -> NeuralLanguageModel:
-    """A model by kind (``rnn``, ``gru``, ``lstm``); ``options`` are fields of its config (``hidden=400``)."""
+def make_model(kind: str, training=None, **options):
+    """A model by kind (``rnn``, ``gru``, ``lstm``); ``options`` are fields of its config (``hidden=400``).
+
+    Returns a :class:`~lmcourse.neural.model.NeuralLanguageModel`; ``training`` is a ``TrainConfig``.
+    """
+    import dataclasses
+
+    from lmcourse.errors import UserError
+    from lmcourse.neural.model import ARCHITECTURES, NeuralLanguageModel
+    from lmcourse.neural.rnn import RNNConfig
+
     if kind not in ARCHITECTURES:
-        raise UserError(f"unknown model {kind!r}: use one of {', '.join(MODELS)}")
+        raise UserError(f"unknown model {kind!r}: use one of {', '.join(ARCHITECTURES)}")
     config_class = ARCHITECTURES[kind][0]
     known = {f.name for f in dataclasses.fields(config_class)}
     unknown = sorted(set(options) - known)
