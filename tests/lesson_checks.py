@@ -150,6 +150,28 @@ def check_lesson_pytest_grades_the_stubs(lesson_id: str) -> None:
     assert run.stdout.count("raised NotImplementedError") >= len(exercise_names(lesson_id))
 
 
+def check_a_copy_of_the_lesson_folder_grades_its_own_file(lesson_id: str, tmp_path: Path, capsys) -> None:
+    """In a copy of the lesson folder holding a correct ``exercises.py`` (the checkout's are stubs), both
+    ``pytest`` and ``lmcourse grade XX`` (run there) grade the copy's file, and say so first."""
+    import shutil
+
+    copy = tmp_path / get_lesson(lesson_id).folder
+    shutil.copytree(stubs_file(lesson_id).parent, copy, ignore=shutil.ignore_patterns("*.ipynb", "__pycache__"))
+    (copy / "exercises.py").write_text(f"from {get_lesson(lesson_id).reference_module} import *  # noqa: F403\n")
+    env = dict(os.environ, LMCOURSE_GRADE_REFERENCE="0")
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(copy)],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"{len(exercise_names(lesson_id))} passed" in run.stdout
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(copy)
+        assert main(["grade", lesson_id]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines()[0].startswith(f"grading {copy / 'exercises.py'} (lesson {lesson_id}")
+    assert captured.out.splitlines()[0].endswith(f": {copy / 'exercises.py'}")
+
+
 # -- the notebook --------------------------------------------------------------------------------------------
 def requires_a_lesson_corpus():
     """Skip (with the reason) unless brown or the synthetic corpus, which the notebooks fall back on, loads."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from lesson_checks import (
+    check_a_copy_of_the_lesson_folder_grades_its_own_file,
     check_cli_grades_the_reference,
     check_correct_reimplementation,
     check_every_exercise_has_a_planted_bug,
@@ -199,3 +200,7 @@ def test_pytest_in_the_lesson_folder_grades_the_reference():
 
 def test_pytest_in_the_lesson_folder_grades_the_stubs():
     check_lesson_pytest_grades_the_stubs("02")
+
+
+def test_a_copy_of_the_lesson_folder_grades_its_own_exercises(tmp_path, capsys):
+    check_a_copy_of_the_lesson_folder_grades_its_own_file("02", tmp_path, capsys)
