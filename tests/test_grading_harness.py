@@ -233,3 +233,13 @@ def test_a_wrong_list_answer_shows_where_it_first_differs():
     assert "first difference at index 12: \"'really'\" instead of \"'\"" in reason
     assert equal({"a": 1, "b": 2}, {"a": 1, "b": 3}).endswith("at key 'b': 3 instead of 2")
     assert equal([1, 2], [1, 2]) is None
+
+
+def test_grading_leaves_no_hypothesis_folder_in_the_current_folder(tmp_path):
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", "import sys; from lmcourse.cli import main; sys.exit(main())",
+                          "grade", "02", "--reference"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert list(tmp_path.iterdir()) == []

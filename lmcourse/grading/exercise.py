@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Mapping, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,6 +119,21 @@ class CheckedCase:
     expected: Any
 
 
+@contextmanager
+def hypothesis_files_elsewhere() -> Iterator[None]:
+    """Even without a database, Hypothesis caches what it learns about the code in ``.hypothesis/`` of the
+    current folder: while cases are drawn, that folder is a temporary one, removed afterwards."""
+    from hypothesis import configuration
+
+    previous = getattr(configuration, "__hypothesis_home_directory", None)
+    with tempfile.TemporaryDirectory(prefix="lmcourse-hypothesis-") as home:
+        configuration.set_hypothesis_home_dir(home)
+        try:
+            yield
+        finally:
+            configuration.set_hypothesis_home_dir(previous)
+
+
 def generate_cases(strategy: st.SearchStrategy, n: int) -> list[Case]:
     """Up to ``n`` distinct cases drawn from ``strategy``, the same ones on every run, smallest first."""
     drawn: list[Case] = []
@@ -127,7 +144,8 @@ def generate_cases(strategy: st.SearchStrategy, n: int) -> list[Case]:
     def collect(case: Case) -> None:
         drawn.append(case)
 
-    collect()
+    with hypothesis_files_elsewhere():
+        collect()
     distinct: dict[str, Case] = {}
     for case in drawn:
         distinct.setdefault(repr(case), case)
