@@ -199,7 +199,7 @@ class Trainer:
             train_seconds += time.perf_counter() - step_start
             self.progress.seconds = time.perf_counter() - started
             bar.update(1)
-            bar.set_postfix(loss=f"{loss:.3f}", valid_ppl=f"{self.progress.best_valid:.2f}")
+            bar.set_postfix(loss=f"{loss:.3f}", valid_ppl=f"{self.progress.best_valid:.2f}", refresh=False)
             self.after_step(started)
         bar.close()
         self.progress.seconds = time.perf_counter() - started
