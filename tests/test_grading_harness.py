@@ -243,3 +243,26 @@ def test_grading_leaves_no_hypothesis_folder_in_the_current_folder(tmp_path):
                           "grade", "02", "--reference"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failing_case_is_shown_in_full_or_written_to_a_script(tmp_path):
+    import subprocess
+    import sys
+
+    total = Exercise(name="total", points=1, reference=sum, returns=int,
+                     fixed_cases=[Case((list(range(60)),)), Case((list(range(1000, 1200)),))])
+    prepared = prepare([total])
+    path = tmp_path / "exercises.py"
+    path.write_text("def total(numbers):\n    return sum(numbers[:50])\n")
+    [medium] = grade_target(Target.from_file(path), prepared)  # fails on fixed case 1: shown in full
+    assert medium.reason.startswith(f"fixed case 1: total({list(range(60))}) returned")
+
+    path.write_text("def total(numbers):\n    return sum(numbers) if len(numbers) < 100 else -1\n")
+    [long] = grade_target(Target.from_file(path), prepared)  # fails on fixed case 2: 200 numbers
+    assert long.reason.startswith("fixed case 2: total([1000, 1001,")
+    assert "(the full call: python " in long.reason
+    assert long.reason.endswith(" YOUR_FILE.py) returned -1, expected 219900")
+    script = long.reason.split("(the full call: python ")[1].split()[0]
+    assert f"# The call: total({list(range(1000, 1200))})" in open(script).read()
+    run = subprocess.run([sys.executable, script, str(path)], capture_output=True, text=True, timeout=60)
+    assert run.stdout == "total(...) returned -1\n"

@@ -29,6 +29,11 @@ class Case:
         # Each call gets its own copy, so a function that changes its input cannot change the next case.
         return function(*copy.deepcopy(self.args), **copy.deepcopy(dict(self.kwargs)))
 
+    def full_call(self, name: str) -> str:
+        """``name(arg, ..., key=value)`` with every argument in full (newlines of numpy's layout removed)."""
+        parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        return f"{name}({', '.join(parts)})".replace("\n", " ")
+
     def describe(self, name: str, width: int = 90) -> str:
         parts = [short_repr(a, 50) for a in self.args] + [f"{k}={short_repr(v, 30)}" for k, v in self.kwargs.items()]
         text = f"{name}({', '.join(parts)})"

@@ -291,6 +291,38 @@ def score_exercise(target: Target, prepared: PreparedExercise, limits: Limits | 
                                   f"({error!r})", len(cases))
 
 
+INLINE_CALL = 400  # characters: a longer call is shown cut, and written in full to a file the reason names
+_case_folder: list[Path] = []  # the folder of those files, made on first use (one per grading process)
+
+
+def case_text(name: str, checked: CheckedCase) -> str:
+    """``fixed case 2: name(args)``: the call in full, or cut, with a script that makes it in full."""
+    call = checked.case.full_call(name)
+    if len(call) <= INLINE_CALL:
+        return f"{checked.label}: {call}"
+    script = reproduction_script(name, checked)
+    return f"{checked.label}: {checked.case.describe(name)} (the full call: python {script} YOUR_FILE.py)"
+
+
+def reproduction_script(name: str, checked: CheckedCase) -> Path:
+    """A script that calls ``name`` from a learner's file on ``checked``'s arguments, exactly as graded."""
+    if not _case_folder:
+        _case_folder.append(Path(tempfile.mkdtemp(prefix="lmcourse-cases-")))
+    path = _case_folder[0] / f"{name}_{checked.label.replace(' ', '_')}.py"
+    arguments = pickle.dumps((checked.case.args, dict(checked.case.kwargs)))
+    path.write_text(
+        f"# {checked.label} of {name}, exactly as the grader called it. Run it with your file:\n"
+        f"#     python {path} exercises.py\n"
+        f"# The call: {checked.case.full_call(name)}\n\n"
+        "import pickle\nimport runpy\nimport sys\n\n"
+        f"args, kwargs = pickle.loads({arguments!r})\n"
+        f'function = runpy.run_path(sys.argv[1] if len(sys.argv) > 1 else "exercises.py")[{name!r}]\n'
+        f'print({name + "(...) returned"!r}, repr(function(*args, **kwargs)))\n',
+        encoding="utf-8",
+    )
+    return path
+
+
 def judge(exercise: Exercise, cases: Sequence[CheckedCase], run: WorkerRun) -> ExerciseResult:
     """Score the worker's messages: the first answer that is missing, of the wrong type, or wrong.
 
@@ -305,7 +337,7 @@ def judge(exercise: Exercise, cases: Sequence[CheckedCase], run: WorkerRun) -> E
         return ExerciseResult(exercise.name, points, exercise.points, reason, len(cases))
 
     def where(index: int) -> str:
-        return f"{cases[index].label}: {cases[index].case.describe(exercise.name)}"
+        return case_text(exercise.name, cases[index])
 
     started = None  # the case being run
     answered = 0  # cases answered right so far; the next case is cases[answered]
