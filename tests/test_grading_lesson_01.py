@@ -147,6 +147,16 @@ PLANTED_BUGS = {
                     return word
             return seen[-1][0]
     """),
+    "sample_next_word: a float running total, None when it ends just below u": ("sample_next_word", """
+        def sample_next_word(counts, context, u):
+            seen = sorted((g[-1], c) for g, c in counts.items() if g[:-1] == tuple(context))
+            total = sum(c for _, c in seen)
+            running = 0.0
+            for word, c in seen:
+                running += c / total
+                if running > u:
+                    return word
+    """),
     "sample_next_word: context ignored": ("sample_next_word", """
         def sample_next_word(counts, context, u):
             unigrams = Counter()

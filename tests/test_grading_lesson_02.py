@@ -113,6 +113,15 @@ PLANTED_BUGS = {
             y = n[1] / (n[1] + 2 * n[2])
             return tuple(r - (r + 1) * y * n[r + 1] / n[r] for r in (1, 2, 3))
     """),
+    "modified_kn_discounts: a D_r of exactly 0 taken for unusable (0 < d < r)": ("modified_kn_discounts", """
+        def modified_kn_discounts(counts):
+            n = count_of_counts(counts)
+            if 0 in n[1:]:
+                return (0.5, 1.0, 1.5)
+            y = n[1] / (n[1] + 2 * n[2])
+            d = tuple(r - (r + 1) * y * n[r + 1] / n[r] for r in (1, 2, 3))
+            return d if all(0 < x < r for r, x in zip((1, 2, 3), d)) else (0.5, 1.0, 1.5)
+    """),
     "modified_kn_discounts: a list, not a tuple": ("modified_kn_discounts", """
         def modified_kn_discounts(counts):
             return list(by_hand_discounts(counts))

@@ -99,6 +99,11 @@ def sample_next_word(counts: Mapping[tuple[str, ...], int], context: Sequence[st
     the running total becomes *greater than* ``u``. So a word is drawn for a share p(w | h) of the values
     of u: this is sampling by inverting the cumulative distribution. The context was always seen.
 
+    Rounding: u can be as close to 1 as a float gets (0.9999999999999999), and a running total of floats
+    can end *just below* it (ten words of p = 0.1 add up to 0.9999999999999999). Always return a word:
+    add up whole counts and divide (``running / c(h) > u``, which reaches exactly 1), or return the last
+    word when the loop ends.
+
     >>> counts = count_ngrams([["b"], ["a"], ["a"], ["c"]], 2)      # after <s>: a 1/2, b 1/4, c 1/4
     >>> [sample_next_word(counts, ("<s>",), u) for u in (0.2, 0.5, 0.8)]
     ['a', 'b', 'c']

@@ -162,6 +162,8 @@ EXERCISES = [
             Case((TOY_BIGRAMS, ("cat",), 0.6)),
             Case((TOY_TRIGRAMS, ("the", "dog"), 0.3)),
             Case((TOY_UNIGRAMS, (), 0.55)),
+            # u just below 1: ten words of p = 0.1, whose float sum is 0.9999999999999999, not above u
+            Case((by_hand.count_ngrams([[w] for w in "abcdefghij"], 2), ("<s>",), 1 - 2**-53)),
         ],
         generated_cases=sample_cases(),
         returns=str,

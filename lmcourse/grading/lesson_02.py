@@ -174,6 +174,8 @@ EXERCISES = [
             Case((Counter({("a",): 1, ("b",): 2, ("c",): 3}),)),
             Case((Counter({("a", str(i)): c for i, c in enumerate([1, 2, 2, 2, 2, 3, 4])}),)),
             Case((Counter({("a", str(i)): c for i, c in enumerate([1, 2, 3, 3, 3, 3, 3, 4])}),)),  # D2 < 0
+            # D2 = 0 exactly, a usable estimate (0 <= D_r <= r): (1/3, 0, 7/3), not the fallback
+            Case((Counter({("a", str(i)): c for i, c in enumerate([1, 2, 3, 3, 4])}),)),
             Case(({},)),
         ],
         generated_cases=discount_cases(),
