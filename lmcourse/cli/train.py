@@ -25,7 +25,7 @@ KINDS = ("rnn", "gru", "lstm")
 MODEL_OPTIONS = {"emb": int, "hidden": int, "layers": int, "dropout": float, "embedding_dropout": float}
 TRAIN_OPTIONS = {"optimizer": str, "lr": float, "weight_decay": float, "schedule": str, "warmup": int,
                  "clip": float, "batch": int, "bptt": int, "steps": int, "epochs": int, "time_budget": float,
-                 "eval_every": int, "patience": int, "seed": int, "device": str}
+                 "eval_every": int, "patience": int, "checkpoint_every": int, "seed": int, "device": str}
 
 
 def register(subparsers) -> None:

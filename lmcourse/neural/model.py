@@ -108,9 +108,9 @@ class NeuralLanguageModel(LanguageModel):
         if checkpoint_dir is None:
             raise UserError("--resume needs --checkpoint DIR: the folder of the run to continue")
         contents = checkpoint.load_checkpoint(checkpoint_dir, checkpoint.LAST)
-        self._check_matches(contents, corpus.name, corpus.vocab)
+        self._check_matches(contents, corpus.name, corpus.vocab, kind=self.kind)
         saved = contents["train_config"]
-        if self.config != self.config_from(contents) or any(
+        if dataclasses.replace(self.config, vocab_size=len(corpus.vocab)) != self.config_from(contents) or any(
                 saved[k] != v for k, v in dataclasses.asdict(self.training).items()
                 if k not in ("steps", "epochs", "time_budget", "device")):
             raise UserError(f"--resume: the options differ from those {checkpoint_dir} was trained with; give the "

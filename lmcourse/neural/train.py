@@ -180,7 +180,7 @@ class Trainer:
         self.optimizer = make_optimizer(self.model, config)
         self.progress = Progress()
         self.state = None
-        self.show_progress, self.first_step = progress_bar, 0
+        self.show_progress, self.first_tokens = progress_bar, 0
         self.best_weights = copy.deepcopy(self.model.state_dict())
         torch.manual_seed(config.seed + rank)  # dropout masks: one stream per process
 
@@ -203,8 +203,7 @@ class Trainer:
             self.after_step(started)
         bar.close()
         self.progress.seconds = time.perf_counter() - started
-        steps_run = self.progress.step - self.first_step
-        tokens_per_second = steps_run * self.config.batch * self.config.bptt / max(train_seconds, 1e-9)
+        tokens_per_second = (self.progress.tokens - self.first_tokens) / max(train_seconds, 1e-9)
         return TrainResult(self.progress, self.best_weights, tokens_per_second)
 
     def train_step(self, ddp_model: nn.Module) -> float:
@@ -297,7 +296,7 @@ class Trainer:
         self.optimizer.load_state_dict(contents["optimizer"])
         self.progress = Progress(**contents["progress"])
         self.progress.stopped = ""
-        self.first_step = self.progress.step
+        self.first_tokens = self.progress.tokens
         self.state = to_device(contents["state"], self.process.device)
         if self.process.world_size == 1:
             torch.set_rng_state(contents["rng"])
