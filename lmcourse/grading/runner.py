@@ -18,7 +18,11 @@ Limits (:class:`Limits`; ``lmcourse grade --timeout/--memory-limit``):
 - ``output`` (64 KiB): what a learner's prints may show on the grader's stderr per exercise; the rest is
   counted, not shown.
 
-POSIX only (Linux, macOS).
+POSIX only (Linux, macOS). The child runs as the grader's user: this keeps grades honest against what a
+learner's file can do to its own process (forged messages, processes left behind, runaway memory or
+output), not against code that attacks the grader's process itself (``ptrace``, ``/proc/PID/mem``, or an
+answer built to be slow to compare, such as deeply shared nested tuples). For a batch of untrusted files,
+run the grader as a user of its own, or in a container.
 """
 
 from __future__ import annotations
@@ -189,6 +193,11 @@ class WorkerRun:
     def exit_status(self) -> str | None:
         """How the child ended (``"done"``, ``"exit N"``, ``"killed by signal N"``), None while it runs;
         the child is not reaped, so that its process group still exists for :meth:`stop`."""
+        if not hasattr(os, "waitid"):  # macOS before Python 3.13: reaped at once
+            code = self.process.poll()
+            if code is None:
+                return None
+            return "done" if code == 0 else f"exit {code}" if code > 0 else f"killed by signal {-code}"
         info = os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
         if info is None or info.si_pid == 0:
             return None
