@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from lmcourse.data.vocabulary import BOS_ID
 from lmcourse.errors import UserError
 from lmcourse.neural import by_hand
-from lmcourse.neural.rnn import CELLS, RNNConfig, RNNLanguageModel, RecurrentLayer
+from lmcourse.neural.rnn import CELLS, RecurrentLayer, RNNConfig, RNNLanguageModel
 
 KINDS = sorted(CELLS)
 TOLERANCE = {torch.float64: 1e-10, torch.float32: 1e-5}
