@@ -27,6 +27,23 @@ TRAIN_OPTIONS = {"optimizer": str, "lr": float, "weight_decay": float, "schedule
                  "clip": float, "batch": int, "bptt": int, "steps": int, "epochs": int, "time_budget": float,
                  "eval_every": int, "patience": int, "checkpoint_every": int, "seed": int, "device": str}
 
+HELP = {
+    "emb": "embedding size (default 200)", "hidden": "units per layer (default 200)",
+    "layers": "recurrent layers (default 2)", "dropout": "dropout on embeddings, between layers and before the "
+    "output, in [0, 1) (default 0.2)", "embedding_dropout": "probability of dropping a whole word (default 0)",
+    "optimizer": "sgd or adamw (default sgd)", "lr": "learning rate (default 20)",
+    "weight_decay": "weight decay (default 0)", "schedule": "plateau (divide by 4 when valid does not improve), "
+    "cosine (warm-up, then cosine decay) or constant (default plateau)",
+    "warmup": "cosine: steps of linear warm-up", "clip": "max global gradient norm, 0 = none (default 0.25)",
+    "batch": "columns of the stream per step (default 20)", "bptt": "window length (default 35)",
+    "steps": "optimizer steps (instead of --epochs)", "epochs": "passes over train (default 1)",
+    "time_budget": "stop after this many seconds of training + evaluation (a cap)",
+    "eval_every": "steps between valid evaluations (default: once per epoch)",
+    "patience": "stop after this many evaluations without improvement",
+    "checkpoint_every": "steps between resumable checkpoints (default: each evaluation)",
+    "seed": "random seed (default 0)", "device": "auto (CUDA if present), cpu or cuda (default auto)",
+}
+
 
 def register(subparsers) -> None:
     train = subparsers.add_parser("train", help="train a neural language model (rnn, gru, lstm)")
@@ -36,7 +53,7 @@ def register(subparsers) -> None:
     train.add_argument("--preset", default=None, help="named settings (brown-30min, synthetic-quick, tiny); "
                        "options given here override them")
     for name, kind in {**MODEL_OPTIONS, **TRAIN_OPTIONS}.items():
-        train.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, default=None)
+        train.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, default=None, help=HELP[name])
     train.add_argument("--tie", action=argparse.BooleanOptionalAction, default=None,
                        help="output weights = input embedding (the last layer then has --emb units)")
     train.add_argument("--variational", action=argparse.BooleanOptionalAction, default=None,
