@@ -38,6 +38,14 @@ ARCHITECTURES: dict[str, tuple[type, type[nn.Module]]] = {
 }
 
 
+def corpus_key(name: str) -> str:
+    """How a checkpoint names its corpus: the registered name, or a folder corpus's absolute path (so that
+    ``lmcourse eval`` finds it again from any working directory)."""
+    from lmcourse.data.registry import REGISTRY, looks_like_path
+
+    return str(Path(name).resolve()) if name not in REGISTRY and looks_like_path(name) else name
+
+
 def model_kind(config) -> str:
     return config.cell if isinstance(config, RNNConfig) else config.kind
 
@@ -78,7 +86,7 @@ class NeuralLanguageModel(LanguageModel):
             progress_bar: bool = True) -> NeuralLanguageModel:
         """Train on ``corpus``'s train split, evaluating on its valid split; keeps the best valid weights."""
         self.training.check()
-        self.corpus_name = corpus.name
+        self.corpus_name = corpus_key(corpus.name)
         previous = self._checkpoint_to_resume(corpus, checkpoint_dir) if resume else None
         self.build(corpus.vocab, corpus.level)
         valid = corpus.split("valid")
@@ -102,13 +110,14 @@ class NeuralLanguageModel(LanguageModel):
 
     def check_corpus(self, corpus) -> None:
         """A one-line error unless ``corpus`` is the one (name and vocabulary) the model was trained on."""
-        self._check_matches({"corpus": self.corpus_name, "vocab": self.vocab.id_to_token}, corpus.name, corpus.vocab)
+        self._check_matches({"corpus": self.corpus_name, "vocab": self.vocab.id_to_token}, corpus_key(corpus.name),
+                            corpus.vocab)
 
     def _checkpoint_to_resume(self, corpus, checkpoint_dir) -> dict:
         if checkpoint_dir is None:
             raise UserError("--resume needs --checkpoint DIR: the folder of the run to continue")
         contents = checkpoint.load_checkpoint(checkpoint_dir, checkpoint.LAST)
-        self._check_matches(contents, corpus.name, corpus.vocab, kind=self.kind)
+        self._check_matches(contents, corpus_key(corpus.name), corpus.vocab, kind=self.kind)
         saved = contents["train_config"]
         if dataclasses.replace(self.config, vocab_size=len(corpus.vocab)) != self.config_from(contents) or any(
                 saved[k] != v for k, v in dataclasses.asdict(self.training).items()

@@ -23,7 +23,7 @@ class Preset:
 PRESETS: dict[str, Preset] = {
     "brown-30min": Preset(
         about="2-layer LSTM, 400 units, tied embeddings, variational dropout 0.3, SGD at lr 20 with cosine decay, "
-              "clip 0.25, batch 32 x bptt 35, 7,600 steps (9.2 epochs): 30 minutes of a 2-core CPU on brown",
+              "clip 0.25, batch 32 x bptt 35, 7,600 steps (8.7 epochs): 30 minutes of a 2-core CPU on brown",
         kinds=("lstm",),
         model=dict(emb=400, hidden=400, layers=2, dropout=0.3, variational=True, tie=True),
         training=dict(optimizer="sgd", lr=20.0, schedule="cosine", final_lr_ratio=0.02, clip=0.25, batch=32,
