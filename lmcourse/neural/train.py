@@ -86,6 +86,7 @@ class TrainConfig:
                 raise UserError(f"--{name.replace('_', '-')} must be a number >= 0 (got {value})")
         if self.steps is not None and self.epochs is not None:
             raise UserError("give --steps or --epochs, not both")
+        distributed.resolve_device(self.device)  # an unknown or absent device
 
 
 @dataclass
