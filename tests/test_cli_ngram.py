@@ -3,9 +3,8 @@ options, found before any fitting."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
+from cli_checks import refused, run_json
 from conftest import requires_corpus
 
 from lmcourse.cli import main
@@ -22,22 +21,6 @@ def folder_corpus(tmp_path):
     for name, sentences in (("train", TRAIN), ("valid", TEST), ("test", TEST)):
         (folder / f"{name}.txt").write_text("\n".join(" ".join(s) for s in sentences) + "\n")
     return folder
-
-
-def run_json(capsys, argv) -> dict:
-    assert main(argv) == 0
-    return json.loads(capsys.readouterr().out)
-
-
-def refused(capsys, argv) -> str:
-    """Run a command that must fail with exit 2 before fitting; return its one-line error."""
-    assert main(argv) == 2
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    assert "fitting" not in captured.err  # refused before any work
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("lmcourse: error: "), captured.err
-    return lines[0]
 
 
 def test_cli_ngram_json(folder_corpus, capsys, tmp_path):

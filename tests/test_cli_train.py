@@ -6,25 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from cli_checks import refused, run_json
 
 from lmcourse.cli import main
 
 TINY = ["train", "lstm", "--corpus", "synthetic", "--preset", "tiny"]
 KEYS = {"corpus", "model", "parameters", "valid_perplexity", "test_perplexity", "train_tokens_per_second",
         "wall_seconds", "epochs", "steps", "checkpoint"}
-
-
-def run_json(capsys, argv) -> dict:
-    assert main(argv) == 0
-    return json.loads(capsys.readouterr().out)
-
-
-def refused(capsys, argv) -> str:
-    assert main(argv) == 2
-    captured = capsys.readouterr()
-    error = captured.err.strip()
-    assert error.startswith("lmcourse: error:") and "\n" not in error and "Traceback" not in error, error
-    return error
 
 
 @pytest.fixture(scope="module")
