@@ -3,6 +3,8 @@ options, found before any fitting."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from cli_checks import refused, run_json
 from conftest import requires_corpus
@@ -31,7 +33,8 @@ def test_cli_ngram_json(folder_corpus, capsys, tmp_path):
                 "predicted_tokens", "fit_seconds", "score_seconds", "ngram_counts", "discounts"):
         assert key in result
     assert result["predicted_tokens"] == {"valid": 13, "test": 13}  # 10 words + 3 </s>
-    assert result["valid_predicted_tokens"] == 13 and result["test_predicted_tokens"] == 13
+    assert "valid_predicted_tokens" not in result  # one shape: predicted_tokens by split, as `lmcourse train`
+    assert result["discount_fallback"] == {"1": True, "2": True, "3": True}  # 13 tokens: no n3, n4
     assert set(result["discounts"]) == {"1", "2", "3"} and result["valid_perplexity"] > 1
     assert "floor_perplexity" not in result and "valid_bits_per_character" not in result  # a word folder
     assert arpa.is_file() and arpa.read_text().startswith("\\data\\")
@@ -109,4 +112,14 @@ def test_cli_char_corpus_reports_bits_per_character(capsys):
     for split_name in ("valid", "test"):
         assert result[f"{split_name}_bits_per_character"] == pytest.approx(
             result[f"{split_name}_cross_entropy_bits"])
-        assert isinstance(result[f"{split_name}_predicted_tokens"], int)
+        assert isinstance(result["predicted_tokens"][split_name], int)
+
+
+def test_cli_says_where_the_discount_fallback_is_used(capsys):
+    argv = ["ngram", "--corpus", "synthetic", "--order", "2", "--smoothing", "mkn", "--json"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    assert result["discount_fallback"] == {"1": True, "2": False}
+    assert result["discounts"]["1"] == [0.5, 1.0, 1.5] and result["discounts"]["2"] != [0.5, 1.0, 1.5]
+    assert "note: at order 1 the counts of counts do not define the discounts" in captured.err

@@ -21,19 +21,24 @@ def floor_report(corpus_name: str, perplexity: float | None, num_tokens: int | N
 
 def split_figures(model, corpus, splits=SPLITS_REPORTED) -> dict:
     """``{split}_perplexity``, ``{split}_cross_entropy_bits`` (and bits per character on character corpora)
-    for each split the corpus has (None where it is missing or the perplexity is infinite), the predicted
-    tokens per split, and the floor verdict on a grammar's corpus; any model of :mod:`lmcourse.lm`."""
+    for each split the corpus has (None where it is missing, the perplexity is infinite or the model gives
+    scores, not probabilities), the predicted tokens per split (``predicted_tokens``: {split: count}), the
+    floor verdict on a grammar's corpus, and a ``note`` saying why a figure is missing; any model of
+    :mod:`lmcourse.lm`."""
     result: dict = {"predicted_tokens": {}}
     notes = []
     for name in splits:
         figures: dict = {}
         if corpus.splits.get(name) is None:
             notes.append(f"no {name} split: {corpus.missing.get(name, 'not available')}")
-        else:
+        elif model.normalized:
             figures = model.evaluate(corpus.split(name))
             if not math.isfinite(figures["perplexity"]):
                 figures = {}
-                notes.append(f"{name} perplexity is infinite (reported as null): a token has probability 0")
+                notes.append(f"{name} perplexity is infinite (reported as null): the model gives probability 0 "
+                             "to a token it never saw in that context (unsmoothed MLE); use a smoothed model "
+                             "such as --smoothing mkn")
+        if corpus.splits.get(name) is not None:
             result["predicted_tokens"][name] = corpus.split(name).num_predicted
         result[f"{name}_perplexity"] = figures.get("perplexity")
         result[f"{name}_cross_entropy_bits"] = figures.get("cross_entropy_bits")
@@ -44,6 +49,9 @@ def split_figures(model, corpus, splits=SPLITS_REPORTED) -> dict:
         result["floor_perplexity"], result["below_floor"] = floor["floor_perplexity"], floor["below_floor"]
         if floor["below_floor"]:
             notes.append(floor["message"])
+    if not model.normalized:
+        notes.append(f"{type(model).__name__} gives unnormalized scores, not probabilities: perplexity is "
+                     "undefined and not reported")
     if notes:
         result["note"] = "; ".join(notes)
     return result

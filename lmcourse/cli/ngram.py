@@ -6,14 +6,11 @@
 from __future__ import annotations
 
 import argparse
-import math
 import time
 
-from lmcourse.cli.common import floor_report
+from lmcourse.cli.common import figure_lines, split_figures
 from lmcourse.cli.output import emit, log
 from lmcourse.errors import UserError
-
-SPLITS_REPORTED = ("valid", "test")
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -104,100 +101,37 @@ def build(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    """Fit, score valid and test, report: one straight line, the figures from cli/common.py."""
     corpus, model, fit_seconds = build(args)
-    result: dict = {
-        "corpus": corpus.name,
-        "model": type(model).__name__,
-        "order": args.order,
-        "smoothing": args.smoothing,
-        "normalized": model.normalized,
-    }
-    notes = []
-    perplexities: dict[str, float | None] = {}
-    predicted: dict[str, int | None] = {}
-    cross_entropy: dict[str, float | None] = {}
-    bits_per_character: dict[str, float | None] = {}
-    infinite: list[str] = []
     start = time.perf_counter()
-    for split_name in SPLITS_REPORTED:
-        if corpus.splits.get(split_name) is None:
-            perplexities[split_name] = predicted[split_name] = cross_entropy[split_name] = None
-            bits_per_character[split_name] = None
-            notes.append(f"no {split_name} split: {corpus.missing.get(split_name, 'not available')}")
-            continue
-        split = corpus.split(split_name)
-        predicted[split_name] = split.num_predicted
-        if not model.normalized:
-            model.log_probs(split)  # scored (and timed) all the same, but a score is not a probability
-            perplexities[split_name] = cross_entropy[split_name] = bits_per_character[split_name] = None
-            continue
-        figures = model.evaluate(split)
-        perplexities[split_name] = figures["perplexity"]
-        cross_entropy[split_name] = figures["cross_entropy_bits"]
-        bits_per_character[split_name] = figures.get("bits_per_character")
-        if not math.isfinite(figures["perplexity"]):
-            perplexities[split_name] = cross_entropy[split_name] = bits_per_character[split_name] = None
-            infinite.append(split_name)
+    figures = split_figures(model, corpus)
     score_seconds = time.perf_counter() - start
-    if infinite:
-        notes.append(f"{' and '.join(infinite)} perplexity is infinite (reported as null): the model gives "
-                     "probability 0 to a token it never saw in that context (unsmoothed MLE); use a smoothed "
-                     "model such as --smoothing mkn")
-    if not model.normalized:
-        notes.append("stupid backoff gives unnormalized scores, not probabilities: perplexity is undefined "
-                     "and not reported")
-    result.update({
-        "valid_perplexity": perplexities["valid"],
-        "test_perplexity": perplexities["test"],
-        "valid_cross_entropy_bits": cross_entropy["valid"],
-        "test_cross_entropy_bits": cross_entropy["test"],
-    })
-    if corpus.level == "char":
-        result["valid_bits_per_character"] = bits_per_character["valid"]
-        result["test_bits_per_character"] = bits_per_character["test"]
-    result.update({
-        "predicted_tokens": predicted,
-        "valid_predicted_tokens": predicted["valid"],
-        "test_predicted_tokens": predicted["test"],
-        "fit_seconds": round(fit_seconds, 4),
-        "score_seconds": round(score_seconds, 4),
-        "ngram_counts": {str(k): v for k, v in model.ngram_counts().items()},
-    })
+    result: dict = {"corpus": corpus.name, "model": type(model).__name__, "order": args.order,
+                    "smoothing": args.smoothing, "normalized": model.normalized, **figures,
+                    "fit_seconds": round(fit_seconds, 4), "score_seconds": round(score_seconds, 4),
+                    "ngram_counts": {str(k): v for k, v in model.ngram_counts().items()}}
     described = model.describe()
-    for key in ("discounts", "lambdas", "k", "alpha", "good_turing_discounts"):
+    for key in ("discounts", "discount_fallback", "lambdas", "k", "alpha", "good_turing_discounts"):
         if key in described:
             result[key] = described[key]
     if getattr(model, "pruning_thresholds", None):
         result["prune"] = model.pruning_thresholds
-    floor = floor_report(args.corpus, perplexities["test"], predicted["test"])
-    if floor is not None:
-        result["floor_perplexity"] = floor["floor_perplexity"]
-        result["below_floor"] = floor["below_floor"]
+    fallback = [k for k, used in result.get("discount_fallback", {}).items() if used]
+    if fallback:
+        log(f"note: at order {', '.join(fallback)} the counts of counts do not define the discounts (a count "
+            "of count is 0, or a discount would fall outside [0, r]): the fixed fallback discounts are used "
+            "(KenLM's --discount_fallback: 0.5, 1, 1.5 for modified KN; 0.5 for one discount)")
     if args.arpa:
         from lmcourse.ngram import write_arpa
 
         path = write_arpa(model, args.arpa)
         result["arpa"] = str(path)
         log(f"wrote {path}")
-    if notes or (floor is not None and floor["below_floor"]):
-        result["note"] = "; ".join(notes + ([floor["message"]] if floor is not None and floor["below_floor"] else []))
-
-    lines = [f"{result['model']} order {args.order} on {corpus.name}"]
-    for split_name in SPLITS_REPORTED:
-        value = perplexities[split_name]
-        shown = "n/a" if value is None else f"{value:.3f}"
-        count = predicted[split_name]
-        lines.append(f"  {split_name} perplexity: {shown}" + (f"  ({count:,} predicted tokens)" if count else "")
-                     + (f", {bits_per_character[split_name]:.4f} bits per character"
-                        if bits_per_character.get(split_name) is not None else ""))
-    if floor is not None:
-        lines.append(f"  floor of the grammar: {floor['message']}")
-    lines.append("  N-grams per order: " + ", ".join(f"{k}: {v:,}" for k, v in model.ngram_counts().items()))
+    lines = [f"{result['model']} order {args.order} on {corpus.name}", *figure_lines(result),
+             "  N-grams per order: " + ", ".join(f"{k}: {v:,}" for k, v in model.ngram_counts().items())]
     if "discounts" in result:
         lines.append("  discounts per order: " + "; ".join(
             f"{k}: " + ", ".join(f"{d:.4f}" for d in ds) for k, ds in result["discounts"].items()))
     lines.append(f"  fit {fit_seconds:.2f} s, scoring {score_seconds:.2f} s")
-    for note in notes:
-        lines.append(f"  note: {note}")
     emit(result, args.json, lines)
     return 0

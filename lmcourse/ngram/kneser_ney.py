@@ -90,6 +90,8 @@ class DiscountingModel(BackoffModel):
     def __init__(self, order: int):
         super().__init__(order)
         self.discounts: dict[int, tuple[float, ...]] = {}
+        #: per order: True where the counts-of-counts do not define the discounts and the fallback is used
+        self.discount_fallback: dict[int, bool] = {}
 
     def _adjusted_counts(self, counts: NgramCounts) -> dict[int, np.ndarray]:
         if self.counts_kind == "continuation":
@@ -111,6 +113,8 @@ class DiscountingModel(BackoffModel):
             n = NgramCounts.count_of_counts(adjusted[k])
             self.discounts[k] = (modified_discounts(n) if self.discounts_kind == "three"
                                  else (single_discount(n),))
+            self.discount_fallback[k] = (self.discounts[k] is FALLBACK_DISCOUNTS if self.discounts_kind == "three"
+                                         else n[1] == 0 or n[2] == 0)
         log_prob: dict[int, np.ndarray] = {}
         log_backoff: dict[int, np.ndarray] = {}
         prob_lower = None
@@ -153,6 +157,7 @@ class DiscountingModel(BackoffModel):
     def describe(self) -> dict:
         result = super().describe()
         result["discounts"] = {str(k): list(d) for k, d in self.discounts.items()}
+        result["discount_fallback"] = {str(k): bool(f) for k, f in self.discount_fallback.items()}
         return result
 
 
