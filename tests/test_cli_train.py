@@ -87,3 +87,9 @@ def test_sample_needs_one_source(capsys, trained):
                                                               "--smoothing", "kn"])
     assert "apply to --ngram only" in refused(capsys, ["sample", "--checkpoint", str(trained), "--order", "3"])
     assert "--seed must be >= 0" in refused(capsys, ["sample", "--checkpoint", str(trained), "--seed", "-1"])
+
+
+def test_usage_errors_are_one_line_without_the_usage(capsys):
+    assert "the following arguments are required: --corpus (see `lmcourse train --help`)" in refused(
+        capsys, ["train", "lstm"])
+    assert "invalid choice: 'transformer'" in refused(capsys, ["train", "transformer", "--corpus", "synthetic"])

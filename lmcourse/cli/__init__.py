@@ -20,11 +20,10 @@ COMMAND_MODULES = ["data", "grade", "ngram", "sample", "train"]
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse, but usage errors are one line (plus the usage) and exit code 2, as everywhere else."""
+    """argparse, but usage errors are one line and exit code 2, as everywhere else (the usage is for --help)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(2, f"lmcourse: error: {message}\n")
+        self.exit(2, f"lmcourse: error: {message} (see `{self.prog} --help`)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
