@@ -98,3 +98,59 @@ def test_export_round_trips_through_a_folder_corpus(tmp_path, isolated_data_home
     original, exported = load_corpus(tmp_path / "c"), load_corpus(out)
     for split in ("train", "valid", "test"):
         np.testing.assert_array_equal(original.split(split).tokens, exported.split(split).tokens)
+
+
+# -- corpus files that are not plain UTF-8 ------------------------------------------------------------------
+def write_train_bytes(folder, data):
+    write_folder(folder, "a\n", "a\n", "a\n")
+    (folder / "train.txt").write_bytes(data)
+
+
+def refused_one_line(folder, *patterns):
+    with pytest.raises(UserError) as caught:
+        load_corpus(folder)
+    message = str(caught.value)
+    assert "\n" not in message and str(folder / "train.txt") in message, message
+    for pattern in patterns:
+        assert pattern in message, message
+    return message
+
+
+def test_latin1_file_names_the_line_byte_and_fix(tmp_path, isolated_data_home):
+    write_train_bytes(tmp_path / "c", "a b\ncaf\u00e9 c\n".encode("latin-1"))
+    refused_one_line(tmp_path / "c", "not UTF-8", "line 2", "byte 7", "iconv")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_file_is_refused_with_the_fix(tmp_path, isolated_data_home, encoding):
+    write_train_bytes(tmp_path / "c", "a b\nc d\n".encode(encoding))
+    refused_one_line(tmp_path / "c", "UTF-16", "iconv -f UTF-16 -t UTF-8")
+
+
+def test_unreadable_file_is_a_clear_error(tmp_path, isolated_data_home, monkeypatch):
+    from pathlib import Path
+
+    write_folder(tmp_path / "c", "a b\n", "a\n", "b\n")
+    train, read_bytes = tmp_path / "c" / "train.txt", Path.read_bytes
+
+    def denied(path):  # tests run as root, where chmod 000 does not stop a read
+        if path == train:
+            raise PermissionError(13, "Permission denied", str(path))
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    refused_one_line(tmp_path / "c", "permission denied", "chmod")
+
+
+def test_utf8_bom_is_stripped(tmp_path, isolated_data_home):
+    write_train_bytes(tmp_path / "c", "\ufeffthe cat\nthe dog\n".encode())
+    corpus = load_corpus(tmp_path / "c")
+    assert corpus.vocab.words == ["the", "cat", "dog"]
+
+
+def test_tinyshakespeare_reader_refuses_non_utf8(tmp_path):
+    from lmcourse.data.sources import read_tinyshakespeare_chars
+
+    (tmp_path / "input.txt").write_bytes(b"ok\n\xff\n")
+    with pytest.raises(UserError, match=r"input.txt is not UTF-8: line 2, byte 3 \(0xff\)"):
+        read_tinyshakespeare_chars(tmp_path)

@@ -7,6 +7,7 @@ registry chooses the vocabulary on train and encodes (see :mod:`lmcourse.data.re
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,8 +83,41 @@ def read_treebank() -> RawCorpus:
 
 
 # -- plain-text files --------------------------------------------------------------------------------------
+def read_text(path: Path) -> str:
+    """The UTF-8 text of a corpus file, a leading byte-order mark dropped.
+
+    A file that cannot be read, or is not UTF-8 (UTF-16 included), is a one-line :class:`UserError` that
+    names the file, the line and byte where the problem is, and the fix.
+    """
+    try:
+        data = path.read_bytes()
+    except PermissionError:
+        raise UserError(f"cannot read {path}: permission denied; make it readable (chmod a+r)") from None
+    except OSError as error:
+        raise UserError(f"cannot read {path}: {error.strerror or error}; check the file") from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise UserError(f"{path} is UTF-16 (it starts with a UTF-16 byte-order mark): convert it to UTF-8, "
+                        "e.g. `iconv -f UTF-16 -t UTF-8`")
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise UserError(f"{path} line {_line_of(data, nul)} (byte {nul}) holds a NUL byte: the file is "
+                        "UTF-16 or binary, not UTF-8 text; convert it, e.g. `iconv -f UTF-16 -t UTF-8`")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        where = f"line {_line_of(data, error.start)}, byte {error.start} (0x{data[error.start]:02x})"
+        raise UserError(f"{path} is not UTF-8: {where}; convert it to UTF-8, "
+                        "e.g. `iconv -f latin1 -t UTF-8`") from None
+    return text.removeprefix("\ufeff")
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    """The 1-based line number of byte ``offset``."""
+    return data.count(b"\n", 0, offset) + 1
+
+
 def nonempty_lines(path: Path) -> list[str]:
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [line.strip() for line in read_text(path).splitlines() if line.strip()]
 
 
 def read_tinyshakespeare_words(directory: Path) -> RawCorpus:
@@ -114,7 +148,7 @@ def read_split_files(directory: Path, filenames: dict[str, Sequence[str]]) -> Ra
             splits[split_name] = None
             missing[split_name] = f"no {' or '.join(filenames[split_name])} in {directory}"
             continue
-        text = found.read_text(encoding="utf-8")
+        text = read_text(found)
         sentences = [line.split() for line in text.splitlines() if line.strip()]
         if sentences:
             splits[split_name] = sentences
