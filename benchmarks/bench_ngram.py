@@ -123,6 +123,12 @@ def main() -> int:
     if args.child:
         print(json.dumps(measure_ours_full(args.order)))
         return 0
+    from lmcourse.data import get_spec
+
+    if not get_spec("brown").is_present():
+        print("bench_ngram: the brown corpus is not found: set NLTK_DATA to a folder holding corpora/brown.zip "
+              "(here: NLTK_DATA=../shared/nltk_data) or run `lmcourse data fetch brown`", file=sys.stderr)
+        return 2
     child = subprocess.run([sys.executable, __file__, "--child", "--order", str(args.order)],
                            capture_output=True, text=True, env=os.environ.copy())
     if child.returncode != 0:

@@ -71,6 +71,7 @@ def test_cli_sample(folder_corpus, capsys):
     (["--smoothing", "mkn", "--prune", "0 1 2 3"], "4 pruning thresholds (orders 1 through 4) but the model "
                                                    "has order 2"),
     (["--smoothing", "mkn", "--prune", "1 1"], "unigrams cannot be pruned"),
+    (["--smoothing", "mkn", "--prune", ""], "--prune needs one count per order"),
     (["--smoothing", "mkn", "--prune", "0 x"], "integer counts per order"),
     (["--smoothing", "addk", "--prune", "0 1"], "--prune needs a normalized backoff-form model"),
     (["--smoothing", "stupid", "--arpa", "x.arpa"], "--arpa needs a normalized backoff-form model"),
@@ -123,3 +124,9 @@ def test_cli_says_where_the_discount_fallback_is_used(capsys):
     assert result["discount_fallback"] == {"1": True, "2": False}
     assert result["discounts"]["1"] == [0.5, 1.0, 1.5] and result["discounts"]["2"] != [0.5, 1.0, 1.5]
     assert "note: at order 1 the counts of counts do not define the discounts" in captured.err
+
+
+def test_min_count_is_refused_on_a_registered_corpus(capsys):
+    for value in ("0", "-3", "2"):
+        assert "--min-count applies to folder corpora only" in refused(
+            capsys, ["ngram", "--corpus", "synthetic", "--order", "2", "--smoothing", "kn", "--min-count", value])

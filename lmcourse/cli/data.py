@@ -36,8 +36,13 @@ def register(subparsers) -> None:
     info.add_argument("--json", action="store_true", help="print one JSON object")
     info.set_defaults(func=run_info)
 
-    fetch = commands.add_parser("fetch", help="download a corpus (SHA-256 checked) into data/")
-    fetch.add_argument("corpus", help="a corpus name")
+    fetchable = [name for name, spec in REGISTRY.items() if spec.remote_files or spec.nltk_package]
+    fetch = commands.add_parser(
+        "fetch", help="download a corpus (SHA-256 checked) into the data home",
+        description="Download a corpus into the data home: $LMCOURSE_HOME if set, else this checkout's data/, "
+                    "else ~/.lmcourse/data (NLTK corpora go to its nltk_data/ folder, the others to a folder "
+                    "named after the corpus). Each file's SHA-256 is checked; a mismatch keeps no file.")
+    fetch.add_argument("corpus", help=f"one of {', '.join(fetchable)}")
     fetch.set_defaults(func=run_fetch)
 
     export = commands.add_parser("export", help="write a split as the models see it (one sentence a line)")

@@ -227,7 +227,11 @@ def load_corpus(name_or_dir: str | os.PathLike, min_count: int = 1, use_cache: b
     name = str(name_or_dir)
     if name not in REGISTRY and looks_like_path(name):
         return load_folder_corpus(Path(name), min_count=min_count, use_cache=use_cache)
-    return _load_registered(get_spec(name), use_cache)  # get_spec: the "unknown corpus" error
+    spec = get_spec(name)  # the "unknown corpus" error
+    if min_count != 1:
+        raise UserError(f"--min-count applies to folder corpora only: {name!r} has its own vocabulary rule "
+                        "(see `lmcourse data list`); leave --min-count out")
+    return _load_registered(spec, use_cache)
 
 
 def load_folder_corpus(directory: Path, min_count: int = 1, use_cache: bool = True) -> Corpus:

@@ -34,6 +34,9 @@ def parse_thresholds(thresholds: Sequence[int] | str, order: int) -> list[int]:
     one for the unigrams.
     """
     if isinstance(thresholds, str):
+        if not thresholds.replace(",", " ").split():
+            raise UserError("--prune needs one count per order, e.g. '0 0 1' (an empty value prunes nothing: "
+                            "leave --prune out)")
         try:
             thresholds = [int(x) for x in thresholds.replace(",", " ").split()]
         except ValueError:
