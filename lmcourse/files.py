@@ -13,9 +13,16 @@ from pathlib import Path
 def atomic_output(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it onto ``path``, on error delete it.
 
-    ``suffix`` lets writers that insist on an extension (``np.savez`` wants ``.npz``) have one.
+    ``suffix`` lets writers that insist on an extension (``np.savez`` wants ``.npz``) have one. A symbolic
+    link is followed (its target is replaced, the link stays); a special file that exists (``/dev/null``, a
+    FIFO, a device) is written directly, never replaced by a regular file.
     """
     path = Path(path)
+    if path.is_symlink():
+        path = path.resolve()
+    if path.exists() and not path.is_file() and not path.is_dir():
+        yield path
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{suffix}")
     os.close(fd)

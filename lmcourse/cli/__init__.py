@@ -8,6 +8,7 @@ adds its sub-commands with ``set_defaults(func=run)``; ``run(args)`` returns the
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import sys
@@ -48,9 +49,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a full disk or file-size limit on stdout shows here, not at exit
+        return code
     except UserError as error:
         print(f"lmcourse: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            raise
+        where = f" writing {error.filename}" if error.filename else ""
+        print(f"lmcourse: error: {error.strerror}{where}: free some space (or raise the file-size limit) and run "
+              "again; no partial file was kept", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("lmcourse: interrupted", file=sys.stderr)
