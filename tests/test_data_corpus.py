@@ -154,3 +154,20 @@ def test_tinyshakespeare_reader_refuses_non_utf8(tmp_path):
     (tmp_path / "input.txt").write_bytes(b"ok\n\xff\n")
     with pytest.raises(UserError, match=r"input.txt is not UTF-8: line 2, byte 3 \(0xff\)"):
         read_tinyshakespeare_chars(tmp_path)
+
+
+def test_sentence_marks_in_the_text_are_refused_and_unk_is_the_unknown_word(tmp_path, capsys):
+    for mark in ("<s>", "</s>"):
+        folder = tmp_path / mark.strip("<>/") / "corpus"
+        folder.mkdir(parents=True)
+        (folder / "train.txt").write_text(f"the cat\nthe {mark} dog\n")
+        assert main(["data", "info", str(folder)]) == 2
+        error = capsys.readouterr().err.strip()
+        assert error == (f"lmcourse: error: sentence 2 holds the token {mark!r}, which lmcourse reserves for "
+                         "sentence boundaries (one sentence a line, no marks): remove it, or write it differently "
+                         f"(e.g. {mark.replace('<', '&lt;').replace('>', '&gt;')!r})")
+    folder = tmp_path / "unk"
+    folder.mkdir()
+    (folder / "train.txt").write_text("the <unk> cat\n")
+    corpus = load_corpus(folder)
+    assert list(corpus.split("train").tokens[:2]) == [corpus.vocab.lookup("the"), UNK_ID]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lmcourse.data.vocabulary import EOS_ID, UNK_ID, Vocabulary
+from lmcourse.data.vocabulary import BOS, EOS, EOS_ID, UNK_ID, Vocabulary
 from lmcourse.errors import UserError
 
 SPLITS = ("train", "valid", "test")
@@ -33,7 +33,13 @@ class EncodedSplit:
 
     @classmethod
     def from_sentences(cls, sentences: Sequence[Sequence[str]], vocab: Vocabulary) -> EncodedSplit:
-        """Encode token sentences (out-of-vocabulary words become ``<unk>``), appending ``</s>`` to each."""
+        """Encode token sentences (out-of-vocabulary words become ``<unk>``), appending ``</s>`` to each.
+
+        ``<s>`` and ``</s>`` written in the text itself are refused: they are the sentence marks the models add,
+        and inside a sentence they would silently end or restart it. ``<unk>`` in the text (as in the PTB and
+        WikiText files) is the unknown word, as it should be.
+        """
+        check_no_sentence_marks(sentences)
         lengths = np.fromiter((len(s) + 1 for s in sentences), dtype=np.int64, count=len(sentences))
         sentence_starts = np.zeros(len(sentences) + 1, dtype=np.int64)
         np.cumsum(lengths, out=sentence_starts[1:])
@@ -74,6 +80,17 @@ class EncodedSplit:
             "predicted_tokens": self.num_predicted,
             "unk_rate": round(self.unk_rate, 6),
         }
+
+
+def check_no_sentence_marks(sentences: Sequence[Sequence[str]]) -> None:
+    """A one-line error naming the first sentence that holds ``<s>`` or ``</s>`` as a word."""
+    marks = {BOS, EOS}
+    for number, sentence in enumerate(sentences, start=1):
+        if not marks.isdisjoint(sentence):
+            mark = next(word for word in sentence if word in marks)
+            raise UserError(f"sentence {number} holds the token {mark!r}, which lmcourse reserves for sentence "
+                            f"boundaries (one sentence a line, no marks): remove it, or write it differently "
+                            f"(e.g. {mark.replace('<', '&lt;').replace('>', '&gt;')!r})")
 
 
 @dataclass
