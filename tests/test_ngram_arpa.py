@@ -6,6 +6,8 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lmcourse.data import Corpus
 from lmcourse.errors import UserError
@@ -166,3 +168,56 @@ def test_missing_context_of_a_trigram(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(UserError, match="not found"):
         read_arpa(tmp_path / "nope.arpa")
+
+
+@pytest.fixture(scope="module")
+def written_arpa(tmp_path_factory):
+    path = tmp_path_factory.mktemp("arpa") / "model.arpa"
+    write_arpa(ModifiedKneserNey(3).fit(Corpus.from_sentences("toy", {"train": TRAIN})), path)
+    return path.read_bytes()
+
+
+def reads_cleanly_or_refuses(path) -> None:
+    """The promise for any file: a one-line UserError naming the file, or a model that scores."""
+    try:
+        model = read_arpa(path)
+    except UserError as error:
+        assert str(path) in str(error) and "\n" not in str(error)
+        return
+    assert np.all(model.log_distribution(["<s>"]) <= 1e-9)
+
+
+@settings(max_examples=60)
+@given(data=st.data())
+def test_fuzzed_files_give_a_clean_error_or_a_model(written_arpa, tmp_path_factory, data):
+    original = bytearray(written_arpa)
+    edit = data.draw(st.sampled_from(["flip", "truncate", "value"]))
+    if edit == "flip":
+        position = data.draw(st.integers(0, len(original) - 1))
+        original[position] ^= data.draw(st.integers(1, 255))
+    elif edit == "truncate":
+        original = original[: data.draw(st.integers(0, len(original) - 1))]
+    else:
+        text = original.decode()
+        numbers = list(re.finditer(r"-?\d+\.\d+", text))
+        match = data.draw(st.sampled_from(numbers))
+        new = data.draw(st.sampled_from(["inf", "1e308", "-1_0", "nan", "0x10", "", "--1", "1e999"]))
+        original = bytearray((text[: match.start()] + new + text[match.end():]).encode())
+    path = tmp_path_factory.mktemp("fuzz") / "model.arpa"
+    path.write_bytes(bytes(original))
+    reads_cleanly_or_refuses(path)
+
+
+@pytest.mark.parametrize("value", ["inf", "1e308", "-1_0", "nan", "1e999"])
+def test_backoff_weights_must_be_finite_plain_numbers(tmp_path, value):
+    path = tmp_path / "bad.arpa"
+    path.write_text(GOOD.replace("-0.4\ta\t-0.1", f"-0.4\ta\t{value}"))
+    with pytest.raises(UserError, match=r"bad.arpa:\d+: malformed ARPA file: backoff weight .* is not a number"):
+        read_arpa(path)
+
+
+def test_a_binary_file_names_the_line_and_the_byte(tmp_path):
+    path = tmp_path / "model.bin"
+    path.write_bytes(GOOD.encode()[:40] + b"\xff\xfe binary" + GOOD.encode()[40:])
+    with pytest.raises(UserError, match=r"model.bin:\d+: not a text ARPA file: byte 0xff is not UTF-8"):
+        read_arpa(path)

@@ -100,13 +100,22 @@ def _write_tables(tables: BackoffTables, tokens: list[str], path: Path) -> None:
         out.write("\n\\end\\\n")
 
 
+# a decimal number as ARPA writers print it (Python's float() would also take "1_0", "nan", "infinity")
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+LARGEST_LOG10 = 99.0  # ARPA files write log10(0) as -99; a log10 beyond +-99 is a damaged value, not a weight
+
+
 def _parse_float(field: str, path, line_number: int, what: str) -> float:
-    try:
-        value = float(field)
-    except ValueError:
-        raise UserError(f"{path}:{line_number}: malformed ARPA file: {what} {field!r} is not a number") from None
-    if math.isnan(value):
-        raise UserError(f"{path}:{line_number}: malformed ARPA file: {what} is NaN")
+    """A log10 value: a plain decimal number within +-99; a probability may also be ``-inf`` (probability 0)."""
+    infinities = {"-inf": -math.inf, "-infinity": -math.inf, "inf": math.inf, "+inf": math.inf}
+    if what == "probability" and field.lower() in infinities:
+        return infinities[field.lower()]  # -inf: probability 0; +inf: refused by the caller as positive
+    value = float(field) if NUMBER.fullmatch(field) else None
+    if value is None or not abs(value) <= LARGEST_LOG10:
+        raise UserError(f"{path}:{line_number}: malformed ARPA file: {what} {field[:40]!r} is not a number "
+                        "(a decimal within +-99, such as -0.4771)")
     return value
 
 
@@ -130,10 +139,10 @@ def _parse_arpa(path: str | os.PathLike) -> dict[int, tuple[list, list, list, li
     section = "start"
     order = 0
     last_line = 0
-    with open(path, encoding="utf-8") as lines:
-        for line_number, raw in enumerate(lines, start=1):
+    with open(path, "rb") as lines:
+        for line_number, raw_bytes in enumerate(lines, start=1):
             last_line = line_number
-            line = raw.strip()
+            line = _decode(raw_bytes, path, line_number).strip()
             if section == "start":
                 if line == "\\data\\":
                     section = "header"
@@ -208,6 +217,14 @@ def _parse_arpa(path: str | os.PathLike) -> dict[int, tuple[list, list, list, li
     if not entries[1][0]:
         raise UserError(f"{path}: malformed ARPA file: it lists no 1-grams")
     return entries
+
+
+def _decode(raw: bytes, path, line_number: int) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UserError(f"{path}:{line_number}: not a text ARPA file: byte {raw[error.start]:#04x} is not UTF-8 "
+                        "(KenLM's binary files are not read here: give the .arpa text file)") from None
 
 
 class ArpaModel(BackoffModel):
