@@ -221,3 +221,23 @@ def test_a_binary_file_names_the_line_and_the_byte(tmp_path):
     path.write_bytes(GOOD.encode()[:40] + b"\xff\xfe binary" + GOOD.encode()[40:])
     with pytest.raises(UserError, match=r"model.bin:\d+: not a text ARPA file: byte 0xff is not UTF-8"):
         read_arpa(path)
+
+
+@pytest.mark.parametrize("model_class", [ModifiedKneserNey, KatzBackoff])
+def test_written_files_pass_the_normalization_check_and_edited_ones_fail(corpus, tmp_path, model_class):
+    from lmcourse.ngram.arpa import normalization_error
+
+    model = model_class(3).fit(corpus)
+    assert normalization_error(model)[0] < 1e-12  # the model in memory: exact
+    path = tmp_path / "model.arpa"
+    write_arpa(model, path)
+    assert normalization_error(read_arpa(path, check_normalization=True))[0] < 1e-5  # 7 digits in the file
+    lines = path.read_text().splitlines()
+    bigram = next(i for i, line in enumerate(lines) if line.startswith("-") and line.split("\t")[1] == "the cat")
+    fields = lines[bigram].split("\t")
+    lines[bigram] = "\t".join([f"{float(fields[0]) + 0.2:.6f}", *fields[1:]])
+    path.write_text("\n".join(lines) + "\n")
+    refusal = r"after the context '(on |a |)the' sum to [\d.]+, not 1 \(tolerance 0.0001\).*write it again"
+    with pytest.raises(UserError, match=refusal):
+        read_arpa(path, check_normalization=True)
+    read_arpa(path)  # without the check the file still loads (it is well-formed, only not normalized)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lmcourse.data.vocabulary import SPECIAL_TOKENS, Vocabulary
+from lmcourse.data.vocabulary import BOS_ID, SPECIAL_TOKENS, Vocabulary
 from lmcourse.errors import UserError
 from lmcourse.files import atomic_output
 from lmcourse.ngram.base import BackoffModel, BackoffTables
@@ -249,13 +249,27 @@ def _fail_at_first(path, entries: tuple[list, list, list, list], mask: np.ndarra
     raise UserError(f"{path}:{line_numbers[first]}: malformed ARPA file: " + problem.format(ngram=ngram))
 
 
-def read_arpa(path: str | os.PathLike, vocab: Vocabulary | None = None) -> ArpaModel:
+def read_arpa(path: str | os.PathLike, vocab: Vocabulary | None = None, check_normalization: bool = False,
+              tolerance: float = 1e-4) -> ArpaModel:
     """Read an ARPA file into an :class:`ArpaModel`.
 
     With ``vocab`` the model uses those ids (so it can score a corpus encoded with that vocabulary); every
     word of the file must be in it, and vocabulary ids missing from the file get probability 0. Without,
-    the vocabulary is the file's unigrams (``<unk>``, ``<s>``, ``</s>`` first).
+    the vocabulary is the file's unigrams (``<unk>``, ``<s>``, ``</s>`` first). ``check_normalization``
+    refuses a file whose distribution after some context does not sum to 1 within ``tolerance``
+    (:func:`normalization_error`), naming the worst context.
     """
+    model = _read_arpa(path, vocab)
+    if check_normalization:
+        deviation, context, total = normalization_error(model)
+        if not deviation <= tolerance:
+            raise UserError(f"{path}: the probabilities after the context {' '.join(context) or '(none)'!r} sum to "
+                            f"{total:.6g}, not 1 (tolerance {tolerance:g}): the file is damaged or was edited by "
+                            "hand; write it again")
+    return model
+
+
+def _read_arpa(path: str | os.PathLike, vocab: Vocabulary | None) -> ArpaModel:
     entries = _parse_arpa(path)
     order = max(entries)
     unigram_words = [g[0] for g in entries[1][0]]
@@ -328,3 +342,62 @@ def read_arpa(path: str | os.PathLike, vocab: Vocabulary | None = None) -> ArpaM
     model.vocab, model.vocab_size = vocab, V
     model.backoff = BackoffTables(tables, log_prob, log_backoff, V)
     return model
+
+
+# -- is it a distribution? ------------------------------------------------------------------------------------
+def normalization_error(model: BackoffModel) -> tuple[float, list[str], float]:
+    """The largest |sum_w p(w | h) - 1| over the unigrams and every stored context h, that context (its
+    words; [] for the unigrams) and its sum.
+
+    For a context h (a stored (k-1)-gram) the backoff rule gives, exactly,
+
+        sum_w p(w | h) = sum_{w seen after h} p*(h, w) + b(h) * (1 - sum_{w seen after h} p(w | h'))
+
+    with p(w | h') the lower order's full (backoff) probability; all of it is computed with numpy.
+    """
+    t = model.backoff
+    unigram = np.exp(t.log_prob[1])
+    unigram[BOS_ID] = 0.0
+    worst_total, worst_context = float(unigram.sum()), []
+    worst = abs(worst_total - 1.0)
+    ids = {1: np.arange(t.vocab_size, dtype=np.int64)[:, None]}                # the words of every N-gram
+    for k in range(2, t.order + 1):
+        table = t.tables[k]
+        ids[k] = np.hstack([ids[k - 1][table.contexts], table.words[:, None]])   # (n_k, k)
+        lower = np.exp(_backoff_log_prob(t, ids[k][:, 1:]))                       # p(w | h') per k-gram
+        rows = len(t.tables[k - 1])
+        seen = np.bincount(table.contexts, weights=np.exp(t.log_prob[k]), minlength=rows)
+        room = 1.0 - np.bincount(table.contexts, weights=lower, minlength=rows)
+        with np.errstate(invalid="ignore", over="ignore"):
+            total = seen + np.exp(t.log_backoff[k - 1]) * room
+        deviation = np.where(np.isfinite(total), np.abs(total - 1.0), np.inf)
+        row = int(np.argmax(deviation))
+        if deviation[row] > worst:
+            worst, worst_context, worst_total = float(deviation[row]), ids[k - 1][row].tolist(), float(total[row])
+    words = model.vocab.decode(worst_context) if model.vocab is not None else [str(i) for i in worst_context]
+    return worst, list(words), worst_total
+
+
+def _backoff_log_prob(tables: BackoffTables, ids: np.ndarray) -> np.ndarray:
+    """log p(w | h) by the backoff rule for each row (h..., w) of ``ids``."""
+    if ids.shape[1] == 1:
+        return tables.log_prob[1][ids[:, 0]]
+    rows = _rows_of(tables, ids)
+    context_rows = _rows_of(tables, ids[:, :-1])
+    backoff = np.where(context_rows >= 0, tables.log_backoff[ids.shape[1] - 1][np.maximum(context_rows, 0)], 0.0)
+    log_p = backoff + _backoff_log_prob(tables, ids[:, 1:])
+    log_p[rows >= 0] = tables.log_prob[ids.shape[1]][rows[rows >= 0]]
+    return log_p
+
+
+def _rows_of(tables: BackoffTables, ids: np.ndarray) -> np.ndarray:
+    """The row of each N-gram (a row of ``ids``) in its order's table, -1 where it is not stored."""
+    row, found = ids[:, 0].copy(), np.ones(len(ids), dtype=bool)
+    for j in range(2, ids.shape[1] + 1):
+        keys = tables.tables[j].keys
+        key = row * tables.vocab_size + ids[:, j - 1]
+        position = np.minimum(np.searchsorted(keys, key), max(len(keys) - 1, 0))
+        hit = keys[position] == key if len(keys) else np.zeros(len(key), dtype=bool)
+        found &= hit
+        row = np.where(hit, position, 0)
+    return np.where(found, row, -1)
