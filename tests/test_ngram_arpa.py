@@ -178,12 +178,15 @@ def written_arpa(tmp_path_factory):
 
 
 def reads_cleanly_or_refuses(path) -> None:
-    """The promise for any file: a one-line UserError naming the file, or a model that scores."""
+    """The promise for any file: a one-line UserError naming the file, or a normalized model."""
+    from lmcourse.ngram.arpa import normalization_error
+
     try:
-        model = read_arpa(path)
+        model = read_arpa(path, check_normalization=True)
     except UserError as error:
         assert str(path) in str(error) and "\n" not in str(error)
         return
+    assert normalization_error(model)[0] <= 1e-4
     assert np.all(model.log_distribution(["<s>"]) <= 1e-9)
 
 
