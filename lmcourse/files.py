@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from lmcourse.errors import UserError
+
 
 @contextmanager
 def atomic_output(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
@@ -48,3 +50,18 @@ def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def check_output_path(path: str | os.PathLike, what: str) -> Path:
+    """Refuse, before any work, an output path that is a folder, whose folder does not exist, or that cannot
+    be written; ``what`` names the output in the message ("ARPA file", "--out")."""
+    path = Path(path)
+    if path.is_dir():
+        raise UserError(f"cannot write {what} {path}: it is a folder; give a file name inside it")
+    parent = path.parent
+    if not parent.is_dir():
+        raise UserError(f"cannot write {what} {path}: the folder {parent} does not exist (create it first)")
+    writable = os.access(path, os.W_OK) if path.exists() else os.access(parent, os.W_OK | os.X_OK)
+    if not writable:
+        raise UserError(f"cannot write {what} {path}: permission denied; choose a folder you can write to")
+    return path

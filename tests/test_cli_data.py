@@ -6,6 +6,8 @@ import sys
 
 from conftest import requires_corpus
 
+from lmcourse.cli import main
+
 
 def lmcourse(*args, env=None):
     return subprocess.run([sys.executable, "-m", "lmcourse", *args], capture_output=True, text=True,
@@ -86,3 +88,12 @@ def test_export_can_rename_unk_for_kenlm(tmp_path):
     assert result.returncode == 0 and result.stdout == "a UNK\n"
     clash = lmcourse("data", "export", str(folder), "--split", "test", "--unk-as", "a")
     assert clash.returncode == 2 and "already in the vocabulary" in clash.stderr
+
+
+def test_export_out_is_checked_before_any_work_like_arpa(tmp_path, capsys):
+    for out, message in ((tmp_path / "missing" / "test.txt", "does not exist (create it first)"),
+                         (tmp_path, "it is a folder")):
+        assert main(["data", "export", "synthetic", "--split", "test", "--out", str(out)]) == 2
+        error = capsys.readouterr().err.strip()
+        assert error.startswith("lmcourse: error: cannot write --out") and message in error and "\n" not in error
+    assert not (tmp_path / "missing").exists()

@@ -13,7 +13,7 @@ from lmcourse.cli.output import emit, log
 from lmcourse.data import SPLITS, UNK_ID, Corpus, EncodedSplit, get_spec, list_corpora, load_corpus
 from lmcourse.data.registry import REGISTRY
 from lmcourse.errors import UserError
-from lmcourse.files import atomic_output
+from lmcourse.files import atomic_output, check_output_path
 
 # In exported character corpora a space is written as this visible character, so that "tokens separated
 # by spaces" stays true (the convention of SentencePiece).
@@ -136,6 +136,8 @@ def split_lines(encoded: EncodedSplit, tokens: list[str], level: str) -> list[st
 
 
 def run_export(args: argparse.Namespace) -> int:
+    if args.out is not None:
+        check_output_path(args.out, "--out")  # before any work, as for --arpa
     corpus = load_corpus(args.corpus, min_count=args.min_count)
     encoded = corpus.split(args.split)
     tokens = list(corpus.vocab.id_to_token)
@@ -151,8 +153,6 @@ def run_export(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     else:
         out = Path(args.out)
-        if out.is_dir():
-            raise UserError(f"--out {out} is a folder: give a file name, e.g. {out / (args.split + '.txt')}")
         with atomic_output(out) as tmp:
             tmp.write_text(text, encoding="utf-8")
         log(f"wrote {encoded.num_sentences:,} sentences ({encoded.num_words:,} words) to {out}")

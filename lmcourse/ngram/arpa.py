@@ -28,7 +28,7 @@ import numpy as np
 
 from lmcourse.data.vocabulary import BOS_ID, SPECIAL_TOKENS, Vocabulary
 from lmcourse.errors import UserError
-from lmcourse.files import atomic_output
+from lmcourse.files import atomic_output, check_output_path
 from lmcourse.ngram.base import BackoffModel, BackoffTables
 from lmcourse.ngram.counting import OrderTable
 
@@ -66,14 +66,7 @@ def write_arpa(model: BackoffModel, path: str | os.PathLike) -> Path:
 
 def check_arpa_target(path: str | os.PathLike) -> Path:
     """Refuse, before any work, an ARPA output path that is a folder or whose folder does not exist."""
-    path = Path(path)
-    if path.is_dir():
-        raise UserError(f"cannot write ARPA file {path}: it is a folder; give a file name such as "
-                        f"{path / 'model.arpa'}")
-    parent = path.parent
-    if not parent.is_dir():
-        raise UserError(f"cannot write ARPA file {path}: the folder {parent} does not exist (create it first)")
-    return path
+    return check_output_path(path, "ARPA file")
 
 
 def _write_tables(tables: BackoffTables, tokens: list[str], path: Path) -> None:
