@@ -47,6 +47,7 @@ def split_figures(model, corpus, splits=SPLITS_REPORTED) -> dict:
     floor = floor_report(corpus.name, result.get("test_perplexity"), result["predicted_tokens"].get("test"))
     if floor is not None:
         result["floor_perplexity"], result["below_floor"] = floor["floor_perplexity"], floor["below_floor"]
+        result["floor_message"] = floor["message"]
         if floor["below_floor"]:
             notes.append(floor["message"])
     if not model.normalized:
@@ -67,8 +68,8 @@ def figure_lines(result: dict, splits=SPLITS_REPORTED) -> list[str]:
         lines.append(f"  {name} perplexity: {'n/a' if value is None else f'{value:.3f}'}"
                      + (f"  ({count:,} predicted tokens)" if count else "")
                      + (f", {bpc:.4f} bits per character" if bpc is not None else ""))
-    if result.get("floor_perplexity") is not None:
-        lines.append(f"  floor of the grammar: perplexity {result['floor_perplexity']:.3f}")
+    if result.get("floor_message") is not None:
+        lines.append(f"  floor of the grammar: test {result['floor_message']}")
     if result.get("note"):
         lines.append(f"  note: {result['note']}")
     return lines

@@ -85,7 +85,9 @@ def floor_verdict(perplexity: float, num_tokens: int, grammar: str = "english",
                    "test data in training?)")
     else:
         message = (f"perplexity {perplexity:.4f} is {'above' if z_score >= 0 else 'within noise of'} the floor "
-                   f"{stats['floor_perplexity']:.4f} (z = {z_score:.1f})")
+                   f"{stats['floor_perplexity']:.4f} (z = {z_score:.1f}: the loss lies {abs(z_score):.1f} standard "
+                   f"errors {'above' if z_score >= 0 else 'below'} the floor, one standard error being the true "
+                   f"model's sampling noise on this many tokens; below -{max_z:g} would mean a wrong evaluation)")
     return {
         "below_floor": below,
         "z_score": z_score,
