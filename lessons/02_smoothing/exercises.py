@@ -19,11 +19,25 @@ The conventions are those of lesson 01:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
-from lmcourse.ngram.by_hand import count_ngrams  # noqa: F401  (lesson 01's answer; the examples use it)
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 
 Counts = Mapping[tuple[str, ...], int]
+
+
+def count_ngrams(sentences: Iterable[Sequence[str]], n: int) -> Counter:
+    """Given, not graded: lesson 01's ``count_ngrams``, written out here so that this file needs nothing of
+    the answer key (the examples below use it). Each sentence is padded with n-1 ``"<s>"`` and one ``"</s>"``.
+
+    >>> count_ngrams([["the", "cat"]], 2)
+    Counter({('<s>', 'the'): 1, ('the', 'cat'): 1, ('cat', '</s>'): 1})
+    """
+    counts: Counter = Counter()
+    for sentence in sentences:
+        padded = ["<s>"] * (n - 1) + list(sentence) + ["</s>"]
+        for end in range(n, len(padded) + 1):
+            counts[tuple(padded[end - n:end])] += 1
+    return counts
 
 
 def add_k_probability(counts: Counts, word: str, context: Sequence[str], k: float,
