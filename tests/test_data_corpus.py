@@ -91,6 +91,7 @@ def test_folder_without_train_is_a_clear_error(tmp_path, isolated_data_home):
 def test_export_round_trips_through_a_folder_corpus(tmp_path, isolated_data_home, capsys):
     write_folder(tmp_path / "c", "a b a\nb c\n", "a d\n", "c c x\n")
     out = tmp_path / "export"
+    out.mkdir()  # --out's folder must exist, as --arpa's (tests/test_cli_data.py)
     for split in ("train", "valid", "test"):
         assert main(["data", "export", str(tmp_path / "c"), "--split", split,
                      "--out", str(out / f"{split}.txt")]) == 0
