@@ -82,6 +82,15 @@ class LanguageModel:
             raise UserError(f"the context must be a list of words, not the string {context!r}: "
                             f"write {context.split()!r}")
 
+    def _sentence_ids(self, context) -> list[int]:
+        """Ids of ``context`` from its last ``<s>`` on (that ``<s>`` included), or all of it where it has none:
+        what came before a sentence start does not condition the next word."""
+        self._check_context(context)
+        ids = [self._id(w) for w in (context or [])]
+        if BOS_ID in ids:
+            ids = ids[len(ids) - 1 - ids[::-1].index(BOS_ID):]
+        return ids
+
     def distribution(self, context=None) -> np.ndarray:
         """p(w | context) for every id w; sums to 1 over the predictable ids (``<s>`` has 0)."""
         with np.errstate(under="ignore"):

@@ -16,7 +16,6 @@ and module classes.
 from __future__ import annotations
 
 import dataclasses
-import math
 from pathlib import Path
 
 import numpy as np
@@ -25,11 +24,12 @@ from torch import nn
 
 from lmcourse.data.vocabulary import BOS_ID, EOS_ID, Vocabulary
 from lmcourse.errors import UserError
+from lmcourse.evaluation import perplexity_from_nll
 from lmcourse.lm import LanguageModel, check_temperature, sample_from_log_probs
 from lmcourse.neural import checkpoint
 from lmcourse.neural.batches import SENTENCE_START_INPUT, evaluation_columns, sentence_batches
 from lmcourse.neural.rnn import RNNConfig, RNNLanguageModel
-from lmcourse.neural.train import TrainConfig, Trainer, detach, to_device
+from lmcourse.neural.train import TrainConfig, Trainer, to_device
 
 ARCHITECTURES: dict[str, tuple[type, type[nn.Module]]] = {
     "rnn": (RNNConfig, RNNLanguageModel),
@@ -128,7 +128,7 @@ class NeuralLanguageModel(LanguageModel):
 
     def _perplexity_of(self, module: nn.Module, split) -> float:
         log_p = self._stream_log_probs(module, split.tokens, self.training.eval_batch)
-        return math.exp(-float(log_p.mean()))
+        return perplexity_from_nll(-float(log_p.sum()), len(log_p))
 
     # -- scoring -------------------------------------------------------------------------------------------
     def log_probs(self, split, per_sentence: bool = False, batch: int | None = None) -> np.ndarray:
@@ -184,23 +184,24 @@ class NeuralLanguageModel(LanguageModel):
         """log p(. | sentence start, context): a neural model reads a context from a sentence start (the part
         after the last ``<s>`` if the context has one), fed as ``SENTENCE_START_INPUT`` (see ``batches``)."""
         self._require_fitted()
-        self._check_context(context)
-        ids = [self._id(w) for w in (context or [])]
-        if BOS_ID in ids:
-            ids = ids[len(ids) - 1 - ids[::-1].index(BOS_ID) + 1:]
         self.module.eval()
-        log_p, _ = self._advance([SENTENCE_START_INPUT] + ids, self.module.initial_state(1))
+        log_p, _ = self._advance([SENTENCE_START_INPUT] + self._words_after_start(context),
+                                 self.module.initial_state(1))
         return log_p
+
+    def _words_after_start(self, context) -> list[int]:
+        """The context's ids after its last ``<s>`` (the sentence start is fed as ``SENTENCE_START_INPUT``)."""
+        ids = self._sentence_ids(context)
+        return ids[1:] if ids and ids[0] == BOS_ID else ids
 
     def generate(self, max_words: int = 50, seed: int | None = None, temperature: float = 1.0,
                  context=None, rng: np.random.Generator | None = None) -> list[str] | list[int]:
         """Sample one sentence (see :meth:`LanguageModel.generate`), carrying the state: one step per word."""
         self._require_fitted()
         check_temperature(temperature)
-        self._check_context(context)
         rng = rng if rng is not None else np.random.default_rng(seed)
         self.module.eval()
-        log_p, state = self._advance([SENTENCE_START_INPUT] + [self._id(w) for w in (context or [])],
+        log_p, state = self._advance([SENTENCE_START_INPUT] + self._words_after_start(context),
                                      self.module.initial_state(1))
         sentence: list[int] = []
         for _ in range(max_words):
@@ -208,7 +209,7 @@ class NeuralLanguageModel(LanguageModel):
             if word is None or word == EOS_ID:
                 break
             sentence.append(word)
-            log_p, state = self._advance([word], detach(state))
+            log_p, state = self._advance([word], state)  # no graph to cut: _advance runs without gradients
         return self.vocab.decode(sentence) if self.vocab is not None else sentence
 
     # -- description and checkpoints -----------------------------------------------------------------------

@@ -133,21 +133,22 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimiz
     return torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
 
 
-def detach(state):
-    """Cut the graph behind a carried state (a tensor, or lists/tuples of them)."""
+def map_state(function, state):
+    """``function`` applied to every tensor of a carried state (a tensor, lists/tuples of them, or None)."""
     if isinstance(state, torch.Tensor):
-        return state.detach()
+        return function(state)
     if isinstance(state, (list, tuple)):
-        return type(state)(detach(s) for s in state)
+        return type(state)(map_state(function, s) for s in state)
     return state
+
+
+def detach(state):
+    """Cut the graph behind a carried state: gradients stop at the window's edge."""
+    return map_state(torch.Tensor.detach, state)
 
 
 def to_device(state, device: torch.device):
-    if isinstance(state, torch.Tensor):
-        return state.to(device)
-    if isinstance(state, (list, tuple)):
-        return type(state)(to_device(s, device) for s in state)
-    return state
+    return map_state(lambda tensor: tensor.to(device), state)
 
 
 class Trainer:

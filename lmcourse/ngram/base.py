@@ -105,11 +105,7 @@ class NgramModel(LanguageModel):
         ``["<s>", ...]`` to condition on a sentence start. Words outside the vocabulary are ``<unk>``.
         On a word corpus a plain string is refused: ``"the cat"`` would otherwise be read as its letters.
         """
-        self._check_context(context)
-        ids = [self._id(w) for w in (context or [])]
-        if BOS_ID in ids:
-            last_bos = len(ids) - 1 - ids[::-1].index(BOS_ID)
-            ids = ids[last_bos:]
+        ids = self._sentence_ids(context)
         return ids[max(len(ids) - (self.order - 1), 0):] if self.order > 1 else []
 
     # -- description -------------------------------------------------------------------------------------
