@@ -29,17 +29,18 @@ def split_figures(model, corpus, splits=SPLITS_REPORTED) -> dict:
     notes = []
     for name in splits:
         figures: dict = {}
-        if corpus.splits.get(name) is None:
+        split = corpus.splits.get(name)
+        if split is None:
             notes.append(f"no {name} split: {corpus.missing.get(name, 'not available')}")
-        elif model.normalized:
-            figures = model.evaluate(corpus.split(name))
-            if not math.isfinite(figures["perplexity"]):
+        else:
+            result["predicted_tokens"][name] = split.num_predicted
+            if model.normalized:
+                figures = model.evaluate(split)
+            if figures and not math.isfinite(figures["perplexity"]):
                 figures = {}
                 notes.append(f"{name} perplexity is infinite (reported as null): the model gives probability 0 "
                              "to a token it never saw in that context (unsmoothed MLE); use a smoothed model "
                              "such as --smoothing mkn")
-        if corpus.splits.get(name) is not None:
-            result["predicted_tokens"][name] = corpus.split(name).num_predicted
         result[f"{name}_perplexity"] = figures.get("perplexity")
         result[f"{name}_cross_entropy_bits"] = figures.get("cross_entropy_bits")
         if corpus.level == "char":
