@@ -117,11 +117,14 @@ class LanguageModel:
         return float(self.evaluate(split)["perplexity"])
 
     def generate(self, max_words: int = 50, seed: int | None = None, temperature: float = 1.0,
-                 context=None, rng: np.random.Generator | None = None) -> list[str] | list[int]:
+                 context=None, rng: np.random.Generator | None = None, top_k: int | None = None,
+                 top_p: float | None = None) -> list[str] | list[int]:
         """Sample one sentence word by word until ``</s>`` (or ``max_words``); words without the ``</s>``.
 
-        At temperature T each step samples from p(w | h)^(1/T), renormalized (T < 1 sharper, T > 1 flatter).
-        Returns strings if the model has a vocabulary, else ids. ``seed`` makes it reproducible.
+        At temperature T each step samples from p(w | h)^(1/T), renormalized (T < 1 sharper, T > 1 flatter),
+        then keeps only the ``top_k`` most probable words and / or the nucleus of mass ``top_p``
+        (:func:`filter_top_k_top_p`). Returns strings if the model has a vocabulary, else ids. ``seed``
+        makes it reproducible.
         """
         self._require_fitted()
         check_temperature(temperature)
@@ -129,7 +132,7 @@ class LanguageModel:
         history = [BOS_ID] + [self._id(w) for w in (context or [])]
         sentence: list[int] = []
         for _ in range(max_words):
-            word = sample_from_log_probs(self.log_distribution(history), temperature, rng)
+            word = sample_from_log_probs(self.log_distribution(history), temperature, rng, top_k, top_p)
             if word is None or word == EOS_ID:
                 break
             sentence.append(word)
@@ -137,17 +140,51 @@ class LanguageModel:
         return self.vocab.decode(sentence) if self.vocab is not None else sentence
 
     def sample_sentences(self, n: int = 5, seed: int | None = 0, temperature: float = 1.0,
-                         max_words: int = 50) -> list[str]:
+                         max_words: int = 50, top_k: int | None = None, top_p: float | None = None,
+                         context=None) -> list[str]:
         """``n`` sampled sentences as space-joined strings (one random stream, so ``seed`` fixes them all)."""
         rng = np.random.default_rng(seed)
-        return [" ".join(map(str, self.generate(max_words=max_words, temperature=temperature, rng=rng)))
+        return [" ".join(map(str, self.generate(max_words=max_words, temperature=temperature, rng=rng,
+                                                top_k=top_k, top_p=top_p, context=context)))
                 for _ in range(n)]
 
 
-def sample_from_log_probs(log_p: np.ndarray, temperature: float, rng: np.random.Generator) -> int | None:
-    """Draw one id from p^(1/T), renormalized; ``<s>`` is never drawn. None when no id has p > 0."""
+def filter_top_k_top_p(log_p: np.ndarray, top_k: int | None = None, top_p: float | None = None) -> np.ndarray:
+    """log p with every id outside the top-k and the nucleus set to -inf, renormalized (a new array).
+
+    top-k (Fan et al. 2018) keeps the k most probable ids; top-p, the nucleus (Holtzman et al. 2020), keeps
+    the smallest set of most probable ids whose probabilities sum to at least p (the id that crosses p is
+    kept). Both together: top-k first, then the nucleus of what is left. Ties at the k-th value are broken
+    by id (the lower id is kept), so the result is deterministic. ``None`` turns a filter off.
+    """
+    log_p = np.array(log_p, dtype=np.float64)
+    if top_k is not None and not (isinstance(top_k, (int, np.integer)) and top_k >= 1):
+        raise UserError(f"top-k must be an integer >= 1 (got {top_k!r})")
+    if top_p is not None and not (0 < top_p <= 1):
+        raise UserError(f"top-p must be in (0, 1] (got {top_p!r})")
+    order = np.argsort(-log_p, kind="stable")               # most probable first; equal values by id
+    keep = np.zeros(len(log_p), dtype=bool)
+    kept = order[: top_k] if top_k is not None else order
+    kept = kept[np.isfinite(log_p[kept])]
+    if top_p is not None and len(kept):
+        probs = np.exp(log_p[kept] - np.logaddexp.reduce(log_p[kept]))
+        before = np.cumsum(probs) - probs                  # mass of the ids more probable than each one
+        kept = kept[before < top_p]
+    keep[kept] = True
+    log_p[~keep] = -np.inf
+    if keep.any():
+        log_p[keep] -= np.logaddexp.reduce(log_p[keep])
+    return log_p
+
+
+def sample_from_log_probs(log_p: np.ndarray, temperature: float, rng: np.random.Generator,
+                          top_k: int | None = None, top_p: float | None = None) -> int | None:
+    """Draw one id from p^(1/T), renormalized, after the top-k / top-p filters (:func:`filter_top_k_top_p`);
+    ``<s>`` is never drawn. None when no id has p > 0."""
     log_p = np.array(log_p, dtype=np.float64) / temperature
     log_p[BOS_ID] = -np.inf
+    if top_k is not None or top_p is not None:
+        log_p = filter_top_k_top_p(log_p, top_k, top_p)
     finite = np.isfinite(log_p)
     if not finite.any():
         return None

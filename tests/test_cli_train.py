@@ -92,4 +92,4 @@ def test_sample_needs_one_source(capsys, trained):
 def test_usage_errors_are_one_line_without_the_usage(capsys):
     assert "the following arguments are required: --corpus (see `lmcourse train --help`)" in refused(
         capsys, ["train", "lstm"])
-    assert "invalid choice: 'transformer'" in refused(capsys, ["train", "transformer", "--corpus", "synthetic"])
+    assert "invalid choice: 'gpt'" in refused(capsys, ["train", "gpt", "--corpus", "synthetic"])

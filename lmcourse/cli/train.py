@@ -3,11 +3,15 @@
 
     lmcourse train lstm --corpus brown --preset brown-30min --checkpoint runs/lstm [--json]
     lmcourse train gru --corpus synthetic --hidden 128 --layers 1 --steps 500 --optimizer adamw --lr 3e-3
+    lmcourse train transformer --corpus brown --preset brown-30min --checkpoint runs/gpt
+    lmcourse train transformer --corpus synthetic --layers 2 --heads 4 --d-model 128 --context 64 --steps 500
     torchrun --nproc_per_node=2 -m lmcourse train lstm --corpus brown --steps 200 --dropout 0
     lmcourse eval --checkpoint runs/lstm --split test --json
 
 Every option has the value of ``--preset`` when given, else the default of PyTorch's word_language_model
-example (2 x 200 LSTM, SGD at lr 20 divided by 4 on plateau, batch 20, bptt 35, clip 0.25, one epoch).
+example (2 x 200 LSTM, SGD at lr 20 divided by 4 on plateau, batch 20, bptt 35, clip 0.25, one epoch). A
+Transformer's defaults are a small GPT (4 layers, 4 heads, width 256, context 128) trained as nanoGPT is (AdamW
+at 1e-3, warm-up + cosine, weight decay 0.1, clip 1, batch 32), its window (--bptt) the context.
 """
 
 from __future__ import annotations
@@ -20,17 +24,26 @@ from lmcourse.cli.common import figure_lines, split_figures
 from lmcourse.cli.output import emit, log
 from lmcourse.errors import UserError
 
-KINDS = ("rnn", "gru", "lstm")
-# command-line option -> (config field, type); None as default so that a preset's value shows through
-MODEL_OPTIONS = {"emb": int, "hidden": int, "layers": int, "dropout": float, "embedding_dropout": float}
+KINDS = ("rnn", "gru", "lstm", "transformer")
+# command-line option -> (config field, type); None as default so that a preset's value shows through. Each
+# model kind takes some of them (make_model refuses the others with a one-line error).
+MODEL_OPTIONS = {"emb": int, "hidden": int, "layers": int, "dropout": float, "embedding_dropout": float,
+                 "heads": int, "d_model": int, "context": int, "mlp_ratio": int, "stride": int, "positions": str}
 TRAIN_OPTIONS = {"optimizer": str, "lr": float, "weight_decay": float, "schedule": str, "warmup": int,
                  "clip": float, "batch": int, "bptt": int, "steps": int, "epochs": int, "time_budget": float,
-                 "eval_every": int, "patience": int, "checkpoint_every": int, "seed": int, "device": str}
+                 "eval_every": int, "patience": int, "checkpoint_every": int, "seed": int, "device": str,
+                 "precision": str}
 
 HELP = {
     "emb": "embedding size (default 200)", "hidden": "units per layer (default 200)",
-    "layers": "recurrent layers (default 2)", "dropout": "dropout on embeddings, between layers and before the "
-    "output, in [0, 1) (default 0.2)", "embedding_dropout": "probability of dropping a whole word (default 0)",
+    "layers": "recurrent layers or Transformer blocks (default 2; transformer 4)", "dropout": "dropout on "
+    "embeddings, between layers and before the output, in [0, 1) (default 0.2; transformer 0.1)",
+    "embedding_dropout": "probability of dropping a whole word (default 0)",
+    "heads": "transformer: attention heads, dividing --d-model (default 4)",
+    "d_model": "transformer: width D (default 256)", "context": "transformer: positions a token sees (default 128)",
+    "mlp_ratio": "transformer: MLP width / D (default 4)",
+    "stride": "transformer: tokens scored per sliding window in evaluation (default context / 2)",
+    "positions": "transformer: learned or sinusoidal (default learned)",
     "optimizer": "sgd or adamw (default sgd)", "lr": "learning rate (default 20)",
     "weight_decay": "weight decay (default 0)", "schedule": "plateau (divide by 4 when valid does not improve), "
     "cosine (warm-up, then cosine decay) or constant (default plateau)",
@@ -41,13 +54,14 @@ HELP = {
     "eval_every": "steps between valid evaluations (default: once per epoch)",
     "patience": "stop after this many evaluations without improvement",
     "checkpoint_every": "steps between resumable checkpoints (default: each evaluation)",
-    "seed": "random seed (default 0)", "device": "auto (CUDA if present), cpu or cuda (default auto)",
+    "precision": "auto (bfloat16 autocast on CUDA), fp32, or bf16 (autocast on the CPU too: faster on CPUs "
+    "with AVX-512 BF16)", "seed": "random seed (default 0)", "device": "auto (CUDA if present), cpu or cuda (default auto)",
 }
 
 
 def register(subparsers) -> None:
-    train = subparsers.add_parser("train", help="train a neural language model (rnn, gru, lstm)")
-    train.add_argument("kind", choices=KINDS, help="the model: rnn (Elman), gru or lstm")
+    train = subparsers.add_parser("train", help="train a neural language model (rnn, gru, lstm, transformer)")
+    train.add_argument("kind", choices=KINDS, help="the model: rnn (Elman), gru, lstm or transformer")
     train.add_argument("--corpus", required=True, help="a registered corpus name or a folder with train.txt")
     train.add_argument("--min-count", type=int, default=1, help="folder corpora: vocabulary threshold")
     train.add_argument("--preset", default=None, help="named settings (brown-30min, synthetic-quick, tiny); "
@@ -61,7 +75,7 @@ def register(subparsers) -> None:
     train.add_argument("--adaptive-softmax", default=None, metavar="CUTOFFS",
                        help="adaptive softmax with these cluster boundaries, e.g. 2000,6000")
     train.add_argument("--from-scratch", action="store_true",
-                       help="run the written-out cells instead of PyTorch's fused kernels (slower)")
+                       help="run the written-out cells / attention instead of PyTorch's fused kernels (slower)")
     train.add_argument("--checkpoint", default=None, metavar="DIR",
                        help="folder for last.pt, best.pt and log.json (needed for --resume, eval, sample)")
     train.add_argument("--resume", action="store_true", help="continue the run saved in --checkpoint DIR")
@@ -77,12 +91,14 @@ def register(subparsers) -> None:
 
 def settings(args: argparse.Namespace) -> tuple[dict, dict]:
     """(model options, training options): the preset's, overridden by the options given."""
-    model, training = {}, {}
+    from lmcourse.neural.presets import DEFAULT_TRAINING
+
+    model, training = {}, dict(DEFAULT_TRAINING.get(args.kind, {}))
     if args.preset is not None:
         from lmcourse.neural.presets import get_preset
 
         preset = get_preset(args.preset, args.kind)
-        model, training = dict(preset.model), dict(preset.training)
+        model, training = dict(preset.model), {**training, **preset.training}
     for name in MODEL_OPTIONS:
         if getattr(args, name) is not None:
             model[name] = getattr(args, name)
@@ -97,6 +113,10 @@ def settings(args: argparse.Namespace) -> tuple[dict, dict]:
     if "steps" in given or "epochs" in given:  # one stopping rule given here replaces the preset's
         training.pop("steps", None), training.pop("epochs", None)
     training.update(given)
+    if args.kind == "transformer" and "bptt" not in training:  # a training window is one context
+        from lmcourse.neural.transformer import TransformerConfig
+
+        training["bptt"] = model.get("context", TransformerConfig.context)
     return model, training
 
 

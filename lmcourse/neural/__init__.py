@@ -12,7 +12,8 @@ This package is the only part of lmcourse that imports PyTorch.
     model.generate(seed=0)
 
 Modules, in reading order: ``by_hand`` (plain numpy cells: the answer key), ``rnn`` (the cells from their
-equations, the fused kernels beside them, the language model), ``batches`` (streams, columns, windows),
+equations, the fused kernels beside them, the language model), ``transformer`` (attention from the formula,
+the block, a GPT-style decoder), ``batches`` (streams, columns, windows),
 ``train`` (the model-agnostic loop), ``checkpoint``, ``distributed`` (torchrun + DDP), ``model`` (a network
 behind :class:`lmcourse.lm.LanguageModel`), ``presets`` (named settings such as ``brown-30min``).
 """
@@ -24,8 +25,9 @@ import importlib
 # Loaded on first use, so that ``lmcourse.neural.by_hand`` (plain numpy: the graders' answer key) does not
 # pay for importing PyTorch.
 _EXPORTS = {"NeuralLanguageModel": "model", "ARCHITECTURES": "model", "RNNConfig": "rnn",
-            "RNNLanguageModel": "rnn", "TrainConfig": "train"}
-MODELS = ("rnn", "gru", "lstm")
+            "RNNLanguageModel": "rnn", "TrainConfig": "train",
+            "TransformerConfig": "transformer", "TransformerLanguageModel": "transformer"}
+MODELS = ("rnn", "gru", "lstm", "transformer")
 
 
 def __getattr__(name: str):
@@ -35,7 +37,7 @@ def __getattr__(name: str):
 
 
 def make_model(kind: str, training=None, **options):
-    """A model by kind (``rnn``, ``gru``, ``lstm``); ``options`` are fields of its config (``hidden=400``).
+    """A model by kind (``rnn``, ``gru``, ``lstm``, ``transformer``); ``options`` are fields of its config (``hidden=400``).
 
     Returns a :class:`~lmcourse.neural.model.NeuralLanguageModel`; ``training`` is a ``TrainConfig``.
     """
@@ -59,4 +61,5 @@ def make_model(kind: str, training=None, **options):
     return NeuralLanguageModel(config, training)
 
 
-__all__ = ["MODELS", "make_model", "NeuralLanguageModel", "RNNConfig", "RNNLanguageModel", "TrainConfig"]
+__all__ = ["MODELS", "make_model", "NeuralLanguageModel", "RNNConfig", "RNNLanguageModel", "TrainConfig",
+           "TransformerConfig", "TransformerLanguageModel"]

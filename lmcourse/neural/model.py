@@ -16,6 +16,7 @@ and module classes.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -30,11 +31,13 @@ from lmcourse.neural import checkpoint
 from lmcourse.neural.batches import SENTENCE_START_INPUT, evaluation_columns, sentence_batches
 from lmcourse.neural.rnn import RNNConfig, RNNLanguageModel
 from lmcourse.neural.train import TrainConfig, Trainer, to_device
+from lmcourse.neural.transformer import TransformerConfig, TransformerLanguageModel
 
 ARCHITECTURES: dict[str, tuple[type, type[nn.Module]]] = {
     "rnn": (RNNConfig, RNNLanguageModel),
     "gru": (RNNConfig, RNNLanguageModel),
     "lstm": (RNNConfig, RNNLanguageModel),
+    "transformer": (TransformerConfig, TransformerLanguageModel),
 }
 
 
@@ -120,7 +123,7 @@ class NeuralLanguageModel(LanguageModel):
         self._check_matches(contents, corpus_key(corpus.name), corpus.vocab, kind=self.kind)
         saved = contents["train_config"]
         if dataclasses.replace(self.config, vocab_size=len(corpus.vocab)) != self.config_from(contents) or any(
-                saved[k] != v for k, v in dataclasses.asdict(self.training).items()
+                saved.get(k, v) != v for k, v in dataclasses.asdict(self.training).items()
                 if k not in ("steps", "epochs", "time_budget", "device")):
             raise UserError(f"--resume: the options differ from those {checkpoint_dir} was trained with; give the "
                             "same options (only --steps, --epochs, --time-budget and --device may change)")
@@ -151,7 +154,7 @@ class NeuralLanguageModel(LanguageModel):
         device = next(module.parameters()).device
         state = to_device(module.initial_state(columns.inputs.shape[0]), device)
         scores = np.zeros(columns.inputs.shape)
-        bptt = self.training.bptt
+        bptt = self.config.scoring_window(self.training.bptt)  # a Transformer: sliding windows of a stride
         for start in range(0, columns.inputs.shape[1], bptt):
             inputs = torch.from_numpy(columns.inputs[:, start:start + bptt]).to(device)
             targets = torch.from_numpy(columns.targets[:, start:start + bptt]).to(device)
@@ -185,7 +188,7 @@ class NeuralLanguageModel(LanguageModel):
         after the last ``<s>`` if the context has one), fed as ``SENTENCE_START_INPUT`` (see ``batches``)."""
         self._require_fitted()
         self.module.eval()
-        log_p, _ = self._advance([SENTENCE_START_INPUT] + self._words_after_start(context),
+        log_p, _ = self._advance(self._crop([SENTENCE_START_INPUT] + self._words_after_start(context)),
                                  self.module.initial_state(1))
         return log_p
 
@@ -195,22 +198,44 @@ class NeuralLanguageModel(LanguageModel):
         return ids[1:] if ids and ids[0] == BOS_ID else ids
 
     def generate(self, max_words: int = 50, seed: int | None = None, temperature: float = 1.0,
-                 context=None, rng: np.random.Generator | None = None) -> list[str] | list[int]:
-        """Sample one sentence (see :meth:`LanguageModel.generate`), carrying the state: one step per word."""
+                 context=None, rng: np.random.Generator | None = None, top_k: int | None = None,
+                 top_p: float | None = None, use_cache: bool = True) -> list[str] | list[int]:
+        """Sample one sentence (see :meth:`LanguageModel.generate`), one step per word.
+
+        With ``use_cache`` each step feeds only the new word after the carried state (an LSTM's h and c, a
+        Transformer's key/value cache); without it every step reads the whole history again from a fresh
+        state (the last ``context`` tokens for a Transformer): slower, the same distribution. A context
+        longer than a Transformer's window is cropped to its last tokens, with a warning.
+        """
         self._require_fitted()
         check_temperature(temperature)
         rng = rng if rng is not None else np.random.default_rng(seed)
         self.module.eval()
-        log_p, state = self._advance([SENTENCE_START_INPUT] + self._words_after_start(context),
-                                     self.module.initial_state(1))
+        history = self._crop([SENTENCE_START_INPUT] + self._words_after_start(context))
+        log_p, state = self._advance(history, self.module.initial_state(1))
         sentence: list[int] = []
         for _ in range(max_words):
-            word = sample_from_log_probs(log_p, temperature, rng)
+            word = sample_from_log_probs(log_p, temperature, rng, top_k=top_k, top_p=top_p)
             if word is None or word == EOS_ID:
                 break
             sentence.append(word)
-            log_p, state = self._advance([word], state)  # no graph to cut: _advance runs without gradients
+            history.append(word)
+            if use_cache:
+                log_p, state = self._advance([word], state)  # no graph to cut: _advance runs without gradients
+            else:
+                log_p, _ = self._advance(history[-self._window():], self.module.initial_state(1))
         return self.vocab.decode(sentence) if self.vocab is not None else sentence
+
+    def _window(self) -> int:
+        """How many tokens the model can see: a Transformer's context, unbounded for a recurrent model."""
+        return getattr(self.config, "context", None) or 10**9
+
+    def _crop(self, ids: list[int]) -> list[int]:
+        if len(ids) > self._window():
+            warnings.warn(f"the context has {len(ids)} tokens, more than the model's window of "
+                          f"{self._window()}: only the last {self._window()} are read", stacklevel=3)
+            return ids[-self._window():]
+        return ids
 
     # -- description and checkpoints -----------------------------------------------------------------------
     def num_parameters(self) -> int:

@@ -1,6 +1,7 @@
 """Named settings: a model config and a training config that go together (``--preset NAME``).
 
-Options given on the command line override a preset's values. ``brown-30min`` is the course's headline
+Options given on the command line override a preset's values. A recurrent model and a Transformer have
+presets of the same names in two tables (``PRESETS``, ``TRANSFORMER_PRESETS``). ``brown-30min`` is the course's headline
 recurrent model: a fixed number of steps (so that a run is reproducible), chosen so that training and
 evaluation fit in 30 minutes on a 2-core laptop CPU, with ``time_budget`` as a cap.
 """
@@ -46,12 +47,42 @@ PRESETS: dict[str, Preset] = {
 }
 
 
+TRANSFORMER_PRESETS: dict[str, Preset] = {
+    "brown-30min": Preset(
+        about="4 pre-LN blocks of width 256, 4 heads, context 64, adaptive softmax (2,000 / 6,000), dropout 0.2, "
+              "AdamW 2e-3 with warm-up and cosine decay, weight decay 0.1, bfloat16 autocast, batch 32 x 64, "
+              "8,400 steps: 30 minutes of a 2-core CPU on brown",
+        kinds=("transformer",),
+        model=dict(layers=4, heads=4, d_model=256, context=64, dropout=0.2, tie=False,
+                   adaptive_cutoffs=(2000, 6000)),
+        training=dict(optimizer="adamw", lr=2e-3, weight_decay=0.1, schedule="cosine", warmup=200,
+                      final_lr_ratio=0.1, clip=1.0, batch=32, bptt=64, steps=8400, eval_every=840,
+                      time_budget=1800, precision="bf16"),
+    ),
+    "tiny": Preset(
+        about="a few seconds: 1 block of width 16, 2 heads, context 16, 40 steps (tests and fast-mode notebooks)",
+        kinds=("transformer",),
+        model=dict(layers=1, heads=2, d_model=16, context=16, dropout=0.0),
+        training=dict(optimizer="adamw", lr=1e-2, schedule="constant", clip=1.0, batch=8, bptt=16, steps=40,
+                      eval_every=20),
+    ),
+}
+
+#: a Transformer trained as nanoGPT trains one (the recurrent models keep TrainConfig's defaults: PyTorch's example)
+DEFAULT_TRAINING: dict[str, dict] = {
+    "transformer": dict(optimizer="adamw", lr=1e-3, weight_decay=0.1, schedule="cosine", warmup=100,
+                        final_lr_ratio=0.1, clip=1.0, batch=32),
+}
+
+
 def get_preset(name: str, kind: str) -> Preset:
     """The preset ``name`` for model ``kind``; a one-line error naming the known presets otherwise."""
-    if name not in PRESETS:
-        known = "; ".join(f"{key} ({'/'.join(p.kinds)})" for key, p in PRESETS.items())
-        raise UserError(f"unknown preset {name!r}: use one of {known}")
-    preset = PRESETS[name]
+    table = TRANSFORMER_PRESETS if kind == "transformer" else PRESETS
+    if name not in table:
+        known = "; ".join(f"{key} ({'/'.join(p.kinds)})" for key, p in {**PRESETS, **TRANSFORMER_PRESETS}.items()
+                          if kind in p.kinds)
+        raise UserError(f"unknown preset {name!r} for {kind}: use one of {known}")
+    preset = table[name]
     if kind not in preset.kinds:
         raise UserError(f"preset {name!r} is for {'/'.join(preset.kinds)}, not {kind}")
     return preset

@@ -209,6 +209,10 @@ class RNNConfig:
             raise UserError(f"--adaptive-softmax cutoffs must increase strictly between {BOS_ID + 1} and the "
                             f"vocabulary size - 1 ({self.vocab_size - 1}); got {cutoffs}")
 
+    def scoring_window(self, bptt: int) -> int:
+        """Tokens per window when scoring a stream: the training window (the state carries the rest)."""
+        return bptt
+
     @property
     def output_size(self) -> int:
         """Units of the last layer: E when the output weights are tied to the embedding, else H."""

@@ -40,6 +40,7 @@ from lmcourse.neural.batches import stream_columns, training_stream, window, win
 
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("plateau", "cosine", "constant")
+PRECISIONS = ("auto", "fp32", "bf16")
 
 
 @dataclass
@@ -65,11 +66,14 @@ class TrainConfig:
     checkpoint_every: int | None = None  # steps between resumable checkpoints (default: each evaluation)
     seed: int = 0
     device: str = "auto"
+    precision: str = "auto"           # bf16: autocast the forward pass to bfloat16 (auto: on CUDA only)
 
     def check(self) -> None:
         """One-line errors for settings that cannot train, before any work starts."""
         if self.optimizer not in OPTIMIZERS:
             raise UserError(f"unknown --optimizer {self.optimizer!r}: use one of {', '.join(OPTIMIZERS)}")
+        if self.precision not in PRECISIONS:
+            raise UserError(f"unknown --precision {self.precision!r}: use one of {', '.join(PRECISIONS)}")
         if self.schedule not in SCHEDULES:
             raise UserError(f"unknown --schedule {self.schedule!r}: use one of {', '.join(SCHEDULES)}")
         positive = {"lr": self.lr, "batch": self.batch, "bptt": self.bptt, "eval_batch": self.eval_batch,
@@ -179,6 +183,8 @@ class Trainer:
         self.eval_every = config.eval_every or len(self.starts)
         self.checkpoint_every = config.checkpoint_every or self.eval_every
         self.model.to(self.process.device)
+        # bfloat16 matrix products (weights and gradients stay float32; scoring is always float32)
+        self.bf16 = config.precision == "bf16" or (config.precision == "auto" and self.process.device.type == "cuda")
         self.optimizer = make_optimizer(self.model, config)
         self.progress = Progress()
         self.state = None
@@ -218,7 +224,7 @@ class Trainer:
         lr = learning_rate(self.config, p, self.total_steps)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=self.bf16):
             loss, state = ddp_model(inputs, targets, self.state)
         if not torch.isfinite(loss):
             where = f"; the last good checkpoint is kept in {self.checkpoint_dir}" if self.checkpoint_dir else ""
