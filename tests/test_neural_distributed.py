@@ -11,13 +11,16 @@ import torch
 
 from lmcourse.neural import checkpoint
 
-STEPS = ["train", "lstm", "--corpus", "synthetic", "--preset", "tiny", "--dropout", "0", "--steps", "6",
-         "--batch", "8", "--device", "cpu"]
+def steps(kind: str) -> list[str]:
+    return ["train", kind, "--corpus", "synthetic", "--preset", "tiny", "--dropout", "0", "--steps", "6",
+            "--batch", "8", "--device", "cpu"]
 
 
 @pytest.mark.slow
-def test_two_processes_take_the_same_steps_as_one(tmp_path):
+@pytest.mark.parametrize("kind", ["lstm", "transformer"])
+def test_two_processes_take_the_same_steps_as_one(tmp_path, kind):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    STEPS = steps(kind)
     one = subprocess.run([sys.executable, "-m", "lmcourse", *STEPS, "--checkpoint", str(tmp_path / "one")],
                          capture_output=True, text=True, timeout=300, env=env)
     assert one.returncode == 0, one.stderr

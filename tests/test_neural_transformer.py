@@ -130,7 +130,8 @@ def test_the_bidirectional_block_sees_the_future():
 
 
 @pytest.mark.parametrize("options", [{}, {"tie": False}, {"positions": "sinusoidal"}, {"mlp_ratio": 2},
-                                     {"layers": 3, "heads": 4, "d_model": 16, "context": 5}])
+                                     {"layers": 3, "heads": 4, "d_model": 16, "context": 5}, {"emb": 4},
+                                     {"emb": 4, "tie": False}])
 def test_the_parameter_count_is_the_docstring_formula(options):
     config = tiny_config(**options)
     assert TransformerLanguageModel(config).num_parameters() == config.num_parameters()
@@ -143,7 +144,7 @@ def test_tied_output_is_the_token_embedding():
 
 @settings(max_examples=10)
 @given(seed=st.integers(0, 100), options=st.sampled_from([{}, {"tie": False}, {"positions": "sinusoidal"},
-                                                         {"tie": False, "adaptive_cutoffs": (8, 16)}]))
+                                                         {"tie": False, "adaptive_cutoffs": (8, 16)}, {"emb": 4}]))
 def test_every_distribution_sums_to_one_and_never_predicts_bos(seed, options):
     model = tiny_model(seed=seed, **options)
     hidden, _ = model.encode(torch.randint(0, V, (2, 7), generator=torch.Generator().manual_seed(seed)), None)
@@ -285,3 +286,26 @@ def test_a_prompt_longer_than_the_context_is_cropped_with_a_warning(fitted):
     with pytest.warns(UserWarning, match="only the last 12 are read"):
         words = model.generate(seed=0, context=prompt)
     assert isinstance(words, list)
+
+
+def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path):
+    from lmcourse.data import load_corpus
+    from lmcourse.neural import TrainConfig, make_model
+
+    corpus = load_corpus("synthetic")
+
+    def run(folder, steps, resume=False):
+        training = TrainConfig(optimizer="adamw", lr=3e-3, schedule="constant", batch=4, bptt=8, steps=steps,
+                               eval_every=5, seed=1)
+        model = make_model("transformer", layers=1, heads=2, d_model=8, context=8, dropout=0.1, training=training)
+        return model.fit(corpus, checkpoint_dir=folder, resume=resume, progress_bar=False)
+
+    from lmcourse.neural import checkpoint
+
+    run(tmp_path / "whole", 12)
+    run(tmp_path / "split", 6)
+    run(tmp_path / "split", 12, resume=True)
+    whole, resumed = (checkpoint.load_checkpoint(tmp_path / name, checkpoint.LAST) for name in ("whole", "split"))
+    assert whole["progress"]["step"] == resumed["progress"]["step"] == 12
+    for name, weight in whole["model"].items():
+        assert torch.equal(weight, resumed["model"][name]), name

@@ -35,7 +35,8 @@ TRAIN_OPTIONS = {"optimizer": str, "lr": float, "weight_decay": float, "schedule
                  "precision": str}
 
 HELP = {
-    "emb": "embedding size (default 200)", "hidden": "units per layer (default 200)",
+    "emb": "embedding size (default 200; transformer: 0 = --d-model, smaller for a smaller output layer)",
+    "hidden": "units per layer (default 200)",
     "layers": "recurrent layers or Transformer blocks (default 2; transformer 4)", "dropout": "dropout on "
     "embeddings, between layers and before the output, in [0, 1) (default 0.2; transformer 0.1)",
     "embedding_dropout": "probability of dropping a whole word (default 0)",

@@ -52,6 +52,7 @@ class TransformerConfig:
     layers: int = 4
     heads: int = 4
     d_model: int = 256
+    emb: int = 0                       # token embedding size E; 0 = d_model (see output_size)
     context: int = 128                 # positions a token can see (itself included)
     mlp_ratio: int = 4
     dropout: float = 0.1               # on the embeddings, the attention weights and each residual branch
@@ -64,6 +65,8 @@ class TransformerConfig:
 
     def check(self) -> None:
         """One-line errors for settings that cannot make a model."""
+        if self.emb < 0:
+            raise UserError(f"--emb must be at least 1, or 0 for --d-model (got {self.emb})")
         for name in ("layers", "heads", "d_model", "context", "mlp_ratio"):
             if int(getattr(self, name)) < 1:
                 raise UserError(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(self, name)})")
@@ -92,19 +95,28 @@ class TransformerConfig:
         """Tokens per window when scoring a stream: each is read after up to context - stride tokens."""
         return self.stride or max(self.context // 2, 1)
 
+    @property
+    def output_size(self) -> int:
+        """E, the size of the token embeddings and of the output layer's input. With E < D the embeddings
+        are projected up to D and the last hidden state down to E: the output layer, V x E, is then smaller
+        (a factorized embedding, as in ALBERT, Lan et al. 2020): at small widths it is most of the work."""
+        return self.emb or self.d_model
+
     def num_parameters(self) -> int:
-        """The formula: V D (tokens) + C D (learned positions) + L (12 D^2 + 13 D) + 2 D (final norm)
-        + the output layer (0 when tied; D V + V untied; the adaptive softmax's own otherwise).
+        """The formula: V E (tokens) + 2 E D (the two projections, when E != D) + C D (learned positions)
+        + L (12 D^2 + 13 D) + 2 D (final norm) + the output layer (0 when tied; E V + V untied; the adaptive
+        softmax's own otherwise).
 
         A block has 4 D^2 + 4 D in attention (Q, K, V and the output projection, with biases), 8 D^2 + 5 D
         in the MLP (r = 4: D x 4D and 4D x D with biases), and 4 D in its two LayerNorms. With another
         ``mlp_ratio`` r the MLP has 2 r D^2 + (r + 1) D. The adaptive softmax is not counted here.
         """
-        D, V, r = self.d_model, self.vocab_size, self.mlp_ratio
+        D, E, V, r = self.d_model, self.output_size, self.vocab_size, self.mlp_ratio
         block = (4 * D * D + 4 * D) + (2 * r * D * D + (r + 1) * D) + 4 * D
         positions = self.context * D if self.positions == "learned" else 0
-        output = 0 if self.tie else D * V + V
-        return V * D + positions + self.layers * block + 2 * D + output
+        projections = 2 * E * D if E != D else 0
+        output = 0 if self.tie else E * V + V
+        return V * E + projections + positions + self.layers * block + 2 * D + output
 
 
 # -- attention -------------------------------------------------------------------------------------------
@@ -210,8 +222,11 @@ class TransformerLanguageModel(nn.Module):
         super().__init__()
         config.check()
         self.config = config
-        V, D, C = config.vocab_size, config.d_model, config.context
-        self.token_embedding = nn.Embedding(V, D)
+        V, D, C, E = config.vocab_size, config.d_model, config.context, config.output_size
+        self.token_embedding = nn.Embedding(V, E)
+        # E -> D after the embedding, D -> E before the output layer (identities when E = D)
+        self.embed_up = nn.Linear(E, D, bias=False) if E != D else nn.Identity()
+        self.embed_down = nn.Linear(D, E, bias=False) if E != D else nn.Identity()
         if config.positions == "learned":
             self.position_embedding = nn.Embedding(C, D)
         else:
@@ -220,15 +235,15 @@ class TransformerLanguageModel(nn.Module):
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.layers))
         self.final_norm = nn.LayerNorm(D)
         if config.adaptive_cutoffs:
-            self.adaptive = nn.AdaptiveLogSoftmaxWithLoss(D, V, list(config.adaptive_cutoffs), div_value=4.0)
+            self.adaptive = nn.AdaptiveLogSoftmaxWithLoss(E, V, list(config.adaptive_cutoffs), div_value=4.0)
         else:
-            self.decoder = nn.Linear(D, V, bias=not config.tie)
+            self.decoder = nn.Linear(E, V, bias=not config.tie)
         self.apply(self._init_weights)
         for name, parameter in self.named_parameters():   # GPT-2: residual projections scaled by 1/sqrt(2L)
             if name.endswith(("attention.proj.weight", "mlp.down.weight")):
                 nn.init.normal_(parameter, mean=0.0, std=0.02 / math.sqrt(2 * config.layers))
         if config.tie and not config.adaptive_cutoffs:
-            self.decoder.weight = self.token_embedding.weight               # (V, D): one matrix, two uses
+            self.decoder.weight = self.token_embedding.weight               # (V, E): one matrix, two uses
 
     @staticmethod
     def _init_weights(module: nn.Module) -> None:
@@ -247,20 +262,21 @@ class TransformerLanguageModel(nn.Module):
         positions = torch.arange(start, start + ids.size(1), device=ids.device)
         table = (self.position_embedding(positions) if self.config.positions == "learned"
                  else self.position_table[positions])                      # (T, D)
-        return self.dropout(self.token_embedding(ids) + table)
+        return self.dropout(self.embed_up(self.token_embedding(ids)) + table)
 
     def run_blocks(self, x: torch.Tensor, cache: list[LayerCache] | None,
                    need_weights: bool = False) -> tuple[torch.Tensor, list[LayerCache], list]:
-        """The blocks and the final LayerNorm: (B, T, D) -> (B, T, D), every layer's keys/values and weights."""
+        """The blocks, the final LayerNorm (and the projection to E): (B, T, D) -> (B, T, E), every layer's
+        keys/values and attention weights."""
         new_cache, weights = [], []
         for layer, block in enumerate(self.blocks):
             x, layer_cache, layer_weights = block(x, None if cache is None else cache[layer], need_weights)
             new_cache.append(layer_cache)
             weights.append(layer_weights)
-        return self.final_norm(x), new_cache, weights
+        return self.embed_down(self.final_norm(x)), new_cache, weights
 
     def encode(self, inputs: torch.Tensor, state) -> tuple[torch.Tensor, tuple]:
-        """ids (B, T) after ``state`` -> the last layer's outputs (B, T, D), the new state (see the module
+        """ids (B, T) after ``state`` -> the last layer's outputs (B, T, E), the new state (see the module
         docstring). A T longer than the context is read in pieces of context / 2."""
         C = self.config.context
         pieces = [inputs] if inputs.size(1) <= C else inputs.split(max(C // 2, 1), dim=1)
@@ -280,12 +296,12 @@ class TransformerLanguageModel(nn.Module):
         else:                                                              # read the last C tokens again
             window = torch.cat([past, inputs], dim=1)[:, -C:]              # (B, <= C)
             hidden, cache, _ = self.run_blocks(self.embed(window, start=0), None)
-            hidden = hidden[:, -T:]                                        # (B, T, D): the new tokens' outputs
+            hidden = hidden[:, -T:]                                        # (B, T, E): the new tokens' outputs
         return hidden, (window, None if self.training else cache)
 
     def forward(self, inputs: torch.Tensor, targets: torch.Tensor, state=None) -> tuple[torch.Tensor, tuple]:
         """Mean cross-entropy (nats) of ``targets`` (B, T) given ``inputs`` (B, T), and the new state."""
-        hidden, state = self.encode(inputs, state)                         # (B, T, D)
+        hidden, state = self.encode(inputs, state)                         # (B, T, E)
         if self.config.adaptive_cutoffs:
             with torch.autocast(hidden.device.type, enabled=False):       # its index_copy_ needs one dtype
                 loss = self.adaptive(hidden.float().reshape(-1, hidden.size(-1)), targets.reshape(-1)).loss
