@@ -11,6 +11,7 @@ import torch
 
 from lmcourse.neural import checkpoint
 
+
 def steps(kind: str) -> list[str]:
     return ["train", kind, "--corpus", "synthetic", "--preset", "tiny", "--dropout", "0", "--steps", "6",
             "--batch", "8", "--device", "cpu"]

@@ -144,7 +144,7 @@ def test_tied_output_is_the_token_embedding():
 
 @settings(max_examples=10)
 @given(seed=st.integers(0, 100), options=st.sampled_from([{}, {"tie": False}, {"positions": "sinusoidal"},
-                                                         {"tie": False, "adaptive_cutoffs": (8, 16)}, {"emb": 4}]))
+                                                         {"tie": False, "adaptive_cutoffs": (8,)}, {"emb": 4}]))
 def test_every_distribution_sums_to_one_and_never_predicts_bos(seed, options):
     model = tiny_model(seed=seed, **options)
     hidden, _ = model.encode(torch.randint(0, V, (2, 7), generator=torch.Generator().manual_seed(seed)), None)

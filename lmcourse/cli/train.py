@@ -56,7 +56,8 @@ HELP = {
     "patience": "stop after this many evaluations without improvement",
     "checkpoint_every": "steps between resumable checkpoints (default: each evaluation)",
     "precision": "auto (bfloat16 autocast on CUDA), fp32, or bf16 (autocast on the CPU too: faster on CPUs "
-    "with AVX-512 BF16)", "seed": "random seed (default 0)", "device": "auto (CUDA if present), cpu or cuda (default auto)",
+    "with AVX-512 BF16)", "seed": "random seed (default 0)",
+    "device": "auto (CUDA if present), cpu or cuda (default auto)",
 }
 
 

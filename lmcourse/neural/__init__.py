@@ -37,7 +37,8 @@ def __getattr__(name: str):
 
 
 def make_model(kind: str, training=None, **options):
-    """A model by kind (``rnn``, ``gru``, ``lstm``, ``transformer``); ``options`` are fields of its config (``hidden=400``).
+    """A model by kind (``rnn``, ``gru``, ``lstm``, ``transformer``); ``options`` are fields of its config
+    (``hidden=400``).
 
     Returns a :class:`~lmcourse.neural.model.NeuralLanguageModel`; ``training`` is a ``TrainConfig``.
     """

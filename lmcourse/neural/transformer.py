@@ -11,7 +11,9 @@ and merges them back. A block is pre-LayerNorm (Radford et al. 2019; Xiong et al
 
 The model: token embedding + position embedding (learned, or the fixed sinusoids of Vaswani et al. §3.5),
 dropout, ``layers`` blocks, a final LayerNorm, and the output layer (tied to the token embedding by default,
-Press & Wolf 2017), as nanoGPT's ``model.py`` (Karpathy 2022) lays it out.
+Press & Wolf 2017; or an adaptive softmax, Grave et al. 2017), as nanoGPT's ``model.py`` (Karpathy 2022) lays
+it out. Token embeddings may be smaller than the width (``emb`` = E < D), with a projection E -> D after them
+and D -> E before the output layer.
 
 The fused path is one switch: ``fused=True`` (the default) calls ``F.scaled_dot_product_attention``; ``False``
 runs the written-out softmax(QK^T/sqrt(d) + M)V on the same weights. ``causal=False`` drops the mask: the
