@@ -47,6 +47,8 @@ LESSONS: dict[str, Lesson] = {
         Lesson("01", "01_ngram_counting", "N-gram counting", "lmcourse.grading.lesson_01", "lmcourse.ngram.by_hand"),
         Lesson("02", "02_smoothing", "smoothing", "lmcourse.grading.lesson_02", "lmcourse.ngram.by_hand"),
         Lesson("03", "03_rnn_lstm", "recurrent networks", "lmcourse.grading.lesson_03", "lmcourse.neural.by_hand"),
+        Lesson("04", "04_transformer", "Transformers", "lmcourse.grading.lesson_04",
+               "lmcourse.neural.by_hand_attention"),
     ]
 }
 
