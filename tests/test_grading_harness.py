@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 from hypothesis import strategies as st
@@ -266,3 +267,5 @@ def test_a_failing_case_is_shown_in_full_or_written_to_a_script(tmp_path):
     assert f"# The call: total({list(range(1000, 1200))})" in open(script).read()
     run = subprocess.run([sys.executable, script, str(path)], capture_output=True, text=True, timeout=60)
     assert run.stdout == "total(...) returned -1\n"
+    [again] = grade_target(Target.from_file(path), prepared)  # a second run reuses the same file, in one folder
+    assert again.reason == long.reason and Path(script).parent.name.startswith("lmcourse-cases-")

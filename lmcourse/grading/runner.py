@@ -27,6 +27,7 @@ run the grader as a user of its own, or in a container.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import pickle
@@ -301,7 +302,14 @@ def score_exercise(target: Target, prepared: PreparedExercise, limits: Limits | 
 
 
 INLINE_CALL = 400  # characters: a longer call is shown cut, and written in full to a file the reason names
-_case_folder: list[Path] = []  # the folder of those files, made on first use (one per grading process)
+
+
+def case_folder() -> Path:
+    """Where those files go: one folder per user in the temporary directory, reused by every grading run
+    (a file is named by its contents' digest, so runs neither multiply folders nor overwrite each other)."""
+    folder = Path(tempfile.gettempdir()) / f"lmcourse-cases-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
 
 
 def case_text(name: str, checked: CheckedCase) -> str:
@@ -315,20 +323,22 @@ def case_text(name: str, checked: CheckedCase) -> str:
 
 def reproduction_script(name: str, checked: CheckedCase) -> Path:
     """A script that calls ``name`` from a learner's file on ``checked``'s arguments, exactly as graded."""
-    if not _case_folder:
-        _case_folder.append(Path(tempfile.mkdtemp(prefix="lmcourse-cases-")))
-    path = _case_folder[0] / f"{name}_{checked.label.replace(' ', '_')}.py"
     arguments = pickle.dumps((checked.case.args, dict(checked.case.kwargs)))
-    path.write_text(
+    digest = hashlib.sha256(name.encode() + b"\0" + arguments).hexdigest()[:16]
+    path = case_folder() / f"{name}_{checked.label.replace(' ', '_')}_{digest}.py"
+    text = (
         f"# {checked.label} of {name}, exactly as the grader called it. Run it with your file:\n"
         f"#     python {path} exercises.py\n"
         f"# The call: {checked.case.full_call(name)}\n\n"
         "import pickle\nimport runpy\nimport sys\n\n"
         f"args, kwargs = pickle.loads({arguments!r})\n"
         f'function = runpy.run_path(sys.argv[1] if len(sys.argv) > 1 else "exercises.py")[{name!r}]\n'
-        f'print({name + "(...) returned"!r}, repr(function(*args, **kwargs)))\n',
-        encoding="utf-8",
+        f'print({name + "(...) returned"!r}, repr(function(*args, **kwargs)))\n'
     )
+    if not path.is_file():  # written whole, then renamed: a concurrent grading never reads half a file
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
     return path
 
 
