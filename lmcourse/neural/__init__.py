@@ -12,11 +12,12 @@ This package is the only part of lmcourse that imports PyTorch.
     model.generate(seed=0)
 
 Modules, in reading order: ``by_hand`` (plain numpy cells: the answer key), ``rnn`` (the cells from their
-equations, the fused kernels beside them, the language model), ``by_hand_attention`` (attention, heads,
-positions and the sampling filters in numpy: lesson 04's answer key), ``transformer`` (attention from the
-formula, the block, a GPT-style decoder), ``batches`` (streams, columns, windows), ``train`` (the
-model-agnostic loop), ``checkpoint``, ``distributed`` (torchrun + DDP), ``model`` (a network behind
-:class:`lmcourse.lm.LanguageModel`), ``presets`` (named settings such as ``brown-30min``).
+equations, the fused kernels beside them, the language model), ``output`` (the softmax output layer both
+models share), ``by_hand_attention`` (attention, heads, positions and the sampling filters in numpy: lesson
+04's answer key), ``transformer`` (attention from the formula, the block, a GPT-style decoder), ``batches``
+(streams, columns, windows), ``train`` (the model-agnostic loop), ``checkpoint``, ``distributed`` (torchrun
++ DDP), ``model`` (a network behind :class:`lmcourse.lm.LanguageModel`), ``presets`` (named settings such
+as ``brown-30min``).
 """
 
 from __future__ import annotations

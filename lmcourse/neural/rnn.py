@@ -31,6 +31,7 @@ from torch import nn
 
 from lmcourse.data.vocabulary import BOS_ID
 from lmcourse.errors import UserError
+from lmcourse.neural.output import SoftmaxOutput
 
 State = tuple[torch.Tensor, ...]  # one layer's state: (h,) for the RNN and the GRU, (h, c) for the LSTM
 
@@ -219,7 +220,7 @@ class RNNConfig:
         return self.emb if self.tie else self.hidden
 
 
-class RNNLanguageModel(nn.Module):
+class RNNLanguageModel(SoftmaxOutput, nn.Module):
     """embedding -> recurrent layers -> dropout -> softmax (full, tied, or adaptive)."""
 
     def __init__(self, config: RNNConfig):
@@ -265,29 +266,7 @@ class RNNLanguageModel(nn.Module):
                 state: list[State]) -> tuple[torch.Tensor, list[State]]:
         """Mean cross-entropy (nats) of ``targets`` (B, T) given ``inputs`` (B, T), and the new state."""
         hidden, state = self.encode(inputs, state)                            # (B, T, H_out)
-        if self.config.adaptive_cutoffs:
-            return self.adaptive(hidden.reshape(-1, hidden.size(-1)), targets.reshape(-1)).loss, state
-        logits = self.logits(hidden)                                          # (B, T, V)
-        return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1)), state
-
-    def logits(self, hidden: torch.Tensor) -> torch.Tensor:
-        """Full-softmax scores (B, T, V), with ``<s>`` at -inf: it is never predicted."""
-        logits = self.decoder(hidden)
-        logits[..., BOS_ID] = float("-inf")  # in place: the linear layer's backward does not need its output
-        return logits
-
-    def log_probs(self, hidden: torch.Tensor) -> torch.Tensor:
-        """log p(. | history) for every id (B, T, V); each row sums to 1 over the predictable ids."""
-        if not self.config.adaptive_cutoffs:
-            return F.log_softmax(self.logits(hidden), dim=-1)
-        flat = self.adaptive.log_prob(hidden.reshape(-1, hidden.size(-1)))   # (B*T, V)
-        flat[:, BOS_ID] = float("-inf")
-        flat = flat - torch.logsumexp(flat, dim=-1, keepdim=True)             # renormalized without <s>
-        return flat.reshape(*hidden.shape[:-1], -1)
-
-    def target_log_probs(self, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        """log p(target | history) for each position (B, T)."""
-        return self.log_probs(hidden).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+        return self.output_loss(hidden, targets), state
 
     def num_parameters(self) -> int:
         """Trainable numbers, tied weights counted once."""

@@ -39,6 +39,7 @@ from torch import nn
 
 from lmcourse.data.vocabulary import BOS_ID
 from lmcourse.errors import UserError
+from lmcourse.neural.output import SoftmaxOutput
 
 POSITIONS = ("learned", "sinusoidal")
 # (keys, values) of one layer, each (B, H, S, d); None where nothing is cached
@@ -217,7 +218,7 @@ def sinusoidal_positions(length: int, dim: int) -> torch.Tensor:
 
 
 # -- the language model ----------------------------------------------------------------------------------
-class TransformerLanguageModel(nn.Module):
+class TransformerLanguageModel(SoftmaxOutput, nn.Module):
     """tokens + positions -> dropout -> blocks -> LayerNorm -> softmax (tied, full, or adaptive)."""
 
     def __init__(self, config: TransformerConfig):
@@ -304,31 +305,7 @@ class TransformerLanguageModel(nn.Module):
     def forward(self, inputs: torch.Tensor, targets: torch.Tensor, state=None) -> tuple[torch.Tensor, tuple]:
         """Mean cross-entropy (nats) of ``targets`` (B, T) given ``inputs`` (B, T), and the new state."""
         hidden, state = self.encode(inputs, state)                         # (B, T, E)
-        if self.config.adaptive_cutoffs:
-            with torch.autocast(hidden.device.type, enabled=False):       # its index_copy_ needs one dtype
-                loss = self.adaptive(hidden.float().reshape(-1, hidden.size(-1)), targets.reshape(-1)).loss
-            return loss, state
-        logits = self.logits(hidden)                                       # (B, T, V)
-        return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1)), state
-
-    def logits(self, hidden: torch.Tensor) -> torch.Tensor:
-        """Full-softmax scores (B, T, V), with ``<s>`` at -inf: it is never predicted."""
-        logits = self.decoder(hidden)
-        logits[..., BOS_ID] = float("-inf")  # in place: the linear layer's backward does not need its output
-        return logits
-
-    def log_probs(self, hidden: torch.Tensor) -> torch.Tensor:
-        """log p(. | history) for every id (B, T, V); each row sums to 1 over the predictable ids."""
-        if not self.config.adaptive_cutoffs:
-            return F.log_softmax(self.logits(hidden), dim=-1)
-        flat = self.adaptive.log_prob(hidden.reshape(-1, hidden.size(-1)))  # (B*T, V)
-        flat[:, BOS_ID] = float("-inf")
-        flat = flat - torch.logsumexp(flat, dim=-1, keepdim=True)            # renormalized without <s>
-        return flat.reshape(*hidden.shape[:-1], -1)
-
-    def target_log_probs(self, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        """log p(target | history) for each position (B, T)."""
-        return self.log_probs(hidden).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+        return self.output_loss(hidden, targets), state
 
     @torch.no_grad()
     def attention_maps(self, ids: torch.Tensor) -> torch.Tensor:
