@@ -12,6 +12,7 @@ checks that are the same for every lesson are written once, here:
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import subprocess
@@ -243,3 +244,28 @@ def check_by_hand_matches_library(text: str, expected_lines: int) -> None:
     for line in lines:
         ours, library = line.split(": by hand ")[1].split(", library ")
         assert float(ours) == pytest.approx(float(library), abs=1e-6)
+
+
+def check_perplexities_above_the_floor(summary: dict) -> None:
+    """A synthetic-corpus notebook's perplexities: finite, above the grammar's floor (by more than sampling
+    noise on test), and modified KN order 3 far above it whatever the mode."""
+    from lmcourse.synthetic import check_not_below_floor
+
+    floor = summary["floor_perplexity"]
+    for name, row in summary["perplexity"].items():
+        for split in ("valid", "test"):
+            assert math.isfinite(row[split]) and row[split] > floor, (name, split)
+        check_not_below_floor(row["test"], summary["test_predicted_tokens"])
+    # the N-gram baselines do not depend on the mode: on synthetic, modified KN is far above the floor
+    assert summary["perplexity"]["kn3"]["test"] < 100
+
+
+def check_agreement_recorded(summary: dict, models) -> None:
+    """200 minimal pairs scored for every model; the N-gram models about a guess."""
+    for name in models:
+        row = summary["agreement"][name]
+        assert row["pairs"] == 200
+        assert all(0 <= row[key] <= 1 for key in ("accuracy", "singular_subject", "plural_subject"))
+    # the words an N-gram model sees before the verb say nothing about the subject's number: about a guess
+    for name in ("kn3", "kn5"):
+        assert 0.35 < summary["agreement"][name]["accuracy"] < 0.65, name

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import corpus_present
 from lesson_checks import (
+    check_agreement_recorded,
     check_by_hand_matches_library,
     check_every_cell_ran,
+    check_perplexities_above_the_floor,
     execute_notebook,
     images,
     notebook_text,
 )
 
-from lmcourse.synthetic import check_not_below_floor, floor_stats
+from lmcourse.synthetic import floor_stats
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO_ROOT / "lessons" / "04_transformer" / "04_transformer.ipynb"
@@ -64,23 +65,11 @@ def test_notebook_runs_and_writes_its_results(executed, summary):
 
 
 def test_perplexities_are_finite_and_not_below_the_floor(summary):
-    floor = summary["floor_perplexity"]
-    for name, row in summary["perplexity"].items():
-        for split in ("valid", "test"):
-            assert math.isfinite(row[split]) and row[split] > floor, (name, split)
-        check_not_below_floor(row["test"], summary["test_predicted_tokens"])
-    # the N-gram baselines do not depend on the mode: on synthetic, modified KN is far above the floor
-    assert summary["perplexity"]["kn3"]["test"] < 100
+    check_perplexities_above_the_floor(summary)
 
 
 def test_agreement_is_recorded(summary):
-    for name in MODELS:
-        row = summary["agreement"][name]
-        assert row["pairs"] == 200
-        assert all(0 <= row[key] <= 1 for key in ("accuracy", "singular_subject", "plural_subject"))
-    # the words an N-gram model sees before the verb say nothing about the subject's number: about a guess
-    for name in ("kn3", "kn5"):
-        assert 0.35 < summary["agreement"][name]["accuracy"] < 0.65, name
+    check_agreement_recorded(summary, MODELS)
 
 
 def test_attention_maps_pick_a_head_and_score_it_on_the_pairs(summary):
