@@ -74,3 +74,17 @@ def test_eval_refuses_a_corpus_whose_vocabulary_changed(trained, tmp_path, capsy
                                                                                                       "version")})
     assert main(["eval", "--checkpoint", str(tmp_path)]) == 2
     assert "vocabulary differs" in capsys.readouterr().err
+
+
+def test_random_bytes_of_any_kind_are_one_line_errors(tmp_path):
+    """Garbage makes torch's weights-only unpickler raise many kinds of error (IndexError, KeyError,
+    UnicodeDecodeError, ... besides UnpicklingError): every one is a one-line error."""
+    import numpy as np
+
+    from lmcourse.errors import UserError
+
+    path = tmp_path / "garbage.pt"
+    for seed in range(120):                          # seeds 0-119 include IndexError, KeyError, UnicodeDecodeError
+        path.write_bytes(np.random.default_rng(seed).bytes(4096))
+        with pytest.raises(UserError, match="is not a readable lmcourse checkpoint"):
+            checkpoint.load_checkpoint(path)

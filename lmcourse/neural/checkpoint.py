@@ -14,8 +14,6 @@ a checkpoint file can hold no code.
 
 from __future__ import annotations
 
-import pickle
-import zipfile
 from pathlib import Path
 
 import torch
@@ -55,7 +53,8 @@ def load_checkpoint(location: str | Path, which: str = BEST) -> dict:
     path = checkpoint_file(location, which)
     try:
         contents = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as error:
+    except Exception as error:  # noqa: BLE001 -- garbage makes the weights-only unpickler raise almost anything
+        # (UnpicklingError, EOFError, BadZipFile, but also IndexError, KeyError, UnicodeDecodeError, ...)
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise UserError(f"{path} is not a readable lmcourse checkpoint (truncated or another kind of file: "
                         f"{first_line[:120]}); train again or point at another file") from None
