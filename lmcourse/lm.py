@@ -5,6 +5,7 @@ A model predicts, given a context, a distribution over the *predictable* ids: ev
 
     model.fit(corpus)                           # learn from the train split; returns the model
     model.log_probs(split)                      # natural-log p of every predicted token of split.tokens
+    model.sentence_log_probs(split)             # log p(sentence) of each sentence, each read from <s>
     model.evaluate(split)                       # perplexity, bits per token (lmcourse.evaluation)
     model.perplexity(split)                     # exp(-mean log p)
     model.score("cat", ["the"])                 # p(cat | the)
@@ -103,6 +104,21 @@ class LanguageModel:
     def logscore(self, word, context=None) -> float:
         """log2 p(word | context), as ``nltk.lm``'s ``logscore`` (``-inf`` for probability 0)."""
         return float(self.log_distribution(context)[self._id(word)] / math.log(2))
+
+    def sentence_log_probs(self, split) -> np.ndarray:
+        """Natural-log p(sentence) of every sentence of ``split``, each scored on its own from ``<s>``:
+        log p(w_1 ... w_n </s>) = sum_i log p(w_i | <s> w_1 ... w_{i-1}), ``</s>`` included.
+
+        Here the sentences of ``log_probs(split)`` summed (an N-gram model restarts at every ``<s>``); a model
+        that carries context across sentences (a neural stream) overrides it to start each sentence afresh.
+        """
+        return self._sum_by_sentence(self.log_probs(split), split)
+
+    @staticmethod
+    def _sum_by_sentence(log_p: np.ndarray, split) -> np.ndarray:
+        if split.num_sentences == 0:
+            return np.zeros(0)
+        return np.add.reduceat(np.asarray(log_p, dtype=np.float64), split.sentence_starts[:-1])  # each has </s>
 
     def evaluate(self, split) -> dict:
         """The course's figures for a split: ``evaluate_log_probs(self.log_probs(split), level=self.level)``

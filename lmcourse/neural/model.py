@@ -146,6 +146,10 @@ class NeuralLanguageModel(LanguageModel):
             return self._sentence_log_probs(split, batch)
         return self._stream_log_probs(self.module, split.tokens, batch)
 
+    def sentence_log_probs(self, split) -> np.ndarray:
+        """log p(sentence) of each sentence of ``split``, each from a fresh state after ``<s>``."""
+        return self._sum_by_sentence(self.log_probs(split, per_sentence=True), split)
+
     @torch.no_grad()
     def _stream_log_probs(self, module: nn.Module, tokens: np.ndarray, batch: int) -> np.ndarray:
         was_training = module.training
