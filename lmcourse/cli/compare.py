@@ -1,0 +1,86 @@
+"""``lmcourse compare``: every model of the course on one corpus, one table, the figures (the main job).
+
+    lmcourse compare                                       # synthetic, budget quick: about 3 minutes on 2 cores
+    lmcourse compare --corpus brown --budget full          # the course's headline table (under 2 hours)
+    lmcourse compare --models mkn,lstm --out runs/cmp      # a few rows only
+    lmcourse compare --resume                              # continue an interrupted run (same options)
+
+Writes ``results.json`` (after every row), ``results.md`` and the PNG figures to ``--out`` (default
+``results/<corpus>/``); prints the headline table (``--json``: the whole results object).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from lmcourse.cli.output import emit, log
+from lmcourse.errors import UserError
+
+
+def register(subparsers) -> None:
+    from lmcourse.compare.budgets import BUDGETS
+
+    compare = subparsers.add_parser("compare", help="every model on one corpus: the table and the figures")
+    compare.add_argument("--corpus", default="synthetic", help="a registered corpus or a folder with train.txt "
+                         "(default synthetic: built in, no download)")
+    compare.add_argument("--budget", default="quick", choices=BUDGETS, help="quick (about 3 minutes on synthetic), "
+                         "standard (5-minute presets + data scaling) or full (the 30-minute presets + data scaling)")
+    compare.add_argument("--models", default=None, metavar="LIST", help="comma-separated rows (mkn-5, lstm, "
+                         "lstm@10%%), smoothings (kn), kinds, or ngram / neural (default: all of the budget)")
+    compare.add_argument("--out", default=None, metavar="DIR", help="where the results go (default "
+                         "results/<corpus>/)")
+    compare.add_argument("--resume", action="store_true", help="skip the rows already in DIR/results.json")
+    compare.add_argument("--seed", type=int, default=0, help="seed of the neural models (default 0)")
+    compare.add_argument("--json", action="store_true", help="print one JSON object")
+    compare.set_defaults(func=run)
+
+
+def command_line(args: argparse.Namespace) -> str:
+    parts = ["lmcourse", "compare", "--corpus", args.corpus, "--budget", args.budget, "--seed", str(args.seed)]
+    if args.models:
+        parts += ["--models", args.models]
+    return " ".join(shlex.quote(part) for part in parts)
+
+
+def finish(comparison, command: str) -> tuple[list[str], list[str]]:
+    """Write the figures and ``results.md``; returns (figure files, headline table lines)."""
+    from lmcourse.compare.plots import save_figures
+    from lmcourse.compare.report import headline_rows, model_table, write_report
+    from lmcourse.files import atomic_write_text
+
+    results = comparison.results
+    if not results["rows"]:
+        return [], []
+    headline = headline_rows(results["rows"])
+    figures = save_figures(results, comparison.out, headline)
+    atomic_write_text(comparison.out / "results.md", write_report(results, figures, command))
+    return figures, model_table(results, headline)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lmcourse.compare.runner import Comparison, interrupted_message
+
+    if args.seed < 0:
+        raise UserError(f"--seed must be >= 0 (got {args.seed})")
+    comparison = Comparison(args.corpus, args.budget, out=args.out, models=args.models, seed=args.seed,
+                            resume=args.resume)
+    command = command_line(args)
+    log(f"lmcourse compare: {len(comparison.runs)} models on {args.corpus}, budget {args.budget}; results in "
+        f"{comparison.out}/")
+    try:
+        comparison.run(on_row=lambda name, row: log(f"  {name}: test perplexity "
+                                                     f"{row.get('test_perplexity') or 'n/a'}"))
+    except KeyboardInterrupt:
+        _, table = finish(comparison, command)
+        print("\n".join(table), file=sys.stderr)
+        print(f"lmcourse: {interrupted_message(comparison.results, comparison.out)}", file=sys.stderr)
+        return 130
+    figures, table = finish(comparison, command)
+    out = Path(comparison.out)
+    lines = [*table, "", f"results: {out / 'results.md'} (the report), {out / 'results.json'} (every figure)",
+             "figures: " + ", ".join(str(out / name) for name in figures)]
+    emit(comparison.results, args.json, lines)
+    return 0

@@ -1,0 +1,189 @@
+"""The comparison's figures, from ``results.json`` alone (the only module of the library that uses matplotlib).
+
+Each function draws one figure and returns it; :func:`save_figures` writes those the results have data for,
+as PNG files beside ``results.json``. Every figure has a title, axes labelled with their units and a legend.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lmcourse.compare.budgets import NGRAM_ORDERS, NGRAM_SMOOTHINGS, REFERENCE, SMOOTHING_NAMES
+from lmcourse.files import atomic_output
+
+FAMILY_COLORS = {"ngram": "tab:gray", "rnn": "tab:orange", "lstm": "tab:blue", "transformer": "tab:green"}
+FAMILY_LABELS = {"ngram": "N-gram", "rnn": "Elman RNN", "lstm": "LSTM", "transformer": "Transformer"}
+SIZE = (7.5, 4.5)
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no window, works without a display
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plain_log_scale(axis) -> None:
+    """A log scale labelled 20, 30, 50, 100 ... rather than 2 x 10^1 (ticks at 1, 2, 3 and 5 of each decade)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 3.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def floor_of(results: dict) -> float | None:
+    return next((row["floor_perplexity"] for row in results["rows"].values() if row.get("floor_perplexity")), None)
+
+
+def unit(results: dict) -> str:
+    return "characters" if results.get("corpus_info", {}).get("level") == "char" else "tokens"
+
+
+def perplexity_by_model(results: dict, rows: list[dict]):
+    """Horizontal bars: test perplexity per model, the entropy floor as a vertical line."""
+    plt = _plt()
+    rows = [row for row in rows if row.get("test_perplexity")]
+    figure, axes = plt.subplots(figsize=(SIZE[0], 0.45 * len(rows) + 1.6))
+    colors = [FAMILY_COLORS.get(row["run"]["kind"] or "ngram", "tab:purple") for row in rows]
+    values = [row["test_perplexity"] for row in rows]
+    bars = axes.barh([row["label"] for row in rows], values, color=colors)
+    axes.bar_label(bars, labels=[f"{v:.1f}" for v in values], padding=3, fontsize=8)
+    axes.invert_yaxis()
+    for family, color in FAMILY_COLORS.items():
+        if color in colors:
+            axes.barh([], [], color=color, label=FAMILY_LABELS[family])
+    floor = floor_of(results)
+    if floor:
+        axes.axvline(floor, color="black", linestyle="--", label=f"entropy floor {floor:.2f}")
+    axes.set_xlim(0, max(values) * 1.15)
+    axes.set_xlabel(f"test perplexity (per predicted {unit(results)[:-1]}; lower is better)")
+    axes.set_title(f"Test perplexity on {results['corpus']} (same predicted {unit(results)})")
+    axes.legend(loc="lower right", fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def perplexity_vs_order(results: dict):
+    """N-gram test perplexity against N, one line per smoothing (MLE: only the finite points)."""
+    plt = _plt()
+    figure, axes = plt.subplots(figsize=SIZE)
+    rows = results["rows"]
+    for smoothing in NGRAM_SMOOTHINGS:
+        points = [(n, rows[f"{smoothing}-{n}"].get("test_perplexity")) for n in NGRAM_ORDERS
+                  if f"{smoothing}-{n}" in rows]
+        finite = [(n, value) for n, value in points if value]
+        if finite:
+            label = SMOOTHING_NAMES[smoothing] + (" (∞ at higher orders)" if len(finite) < len(points) else "")
+            axes.plot(*zip(*finite), marker="o", label=label)
+    floor = floor_of(results)
+    if floor:
+        axes.axhline(floor, color="black", linestyle="--", label=f"entropy floor {floor:.2f}")
+    axes.set_yscale("log")
+    plain_log_scale(axes.yaxis)
+    axes.set_xticks(list(NGRAM_ORDERS))
+    axes.set_xlabel("order N (words of context + 1)")
+    axes.set_ylabel("test perplexity (log scale)")
+    axes.set_title(f"N-gram smoothing against order on {results['corpus']}")
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def learning_curves(results: dict):
+    """Valid perplexity of each neural model against wall-clock seconds of training; KN5 as a line."""
+    plt = _plt()
+    figure, axes = plt.subplots(figsize=SIZE)
+    for row in results["rows"].values():
+        if row["family"] == "neural" and row["run"]["train_fraction"] == 1.0 and row.get("curve"):
+            curve = [point for point in row["curve"] if point["valid_perplexity"] is not None]
+            axes.plot([p["seconds"] for p in curve], [p["valid_perplexity"] for p in curve], marker=".",
+                      color=FAMILY_COLORS.get(row["run"]["kind"]), label=row["label"])
+    reference = results["rows"].get(REFERENCE, {}).get("valid_perplexity")
+    if reference:
+        axes.axhline(reference, color="tab:gray", linestyle="-.", label=f"KN5 (modified Kneser-Ney) {reference:.2f}")
+    floor = floor_of(results)
+    if floor:
+        axes.axhline(floor, color="black", linestyle="--", label=f"entropy floor (test) {floor:.2f}")
+    axes.set_yscale("log")
+    plain_log_scale(axes.yaxis)
+    axes.set_xlabel("training time (seconds, wall clock)")
+    axes.set_ylabel("valid perplexity (log scale)")
+    axes.set_title(f"Learning curves on {results['corpus']}")
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def perplexity_vs_size(results: dict):
+    """Test perplexity against training tokens (log-log), one line per scaled model."""
+    plt = _plt()
+    figure, axes = plt.subplots(figsize=SIZE)
+    bases = {row["name"].split("@")[0] for row in results["rows"].values() if "@" in row["name"]}
+    for base in sorted(bases):
+        points = sorted((row["train_tokens"], row["test_perplexity"]) for row in results["rows"].values()
+                        if row["name"].split("@")[0] == base and row.get("test_perplexity"))
+        kind = results["rows"].get(base, {}).get("run", {}).get("kind") or "ngram"
+        label = "KN5 (modified Kneser-Ney)" if base == REFERENCE else FAMILY_LABELS.get(base, base)
+        axes.plot(*zip(*points), marker="o", color=FAMILY_COLORS.get(kind), label=label)
+    floor = floor_of(results)
+    if floor:
+        axes.axhline(floor, color="black", linestyle="--", label=f"entropy floor {floor:.2f}")
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    plain_log_scale(axes.yaxis)
+    axes.set_xlabel(f"training {unit(results)} (log scale)")
+    axes.set_ylabel("test perplexity (log scale)")
+    axes.set_title(f"Data scaling on {results['corpus']}: 10%, 30%, 100% of train")
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def agreement(results: dict):
+    """Minimal-pair accuracy against subject-verb distance, one line per model; chance at 0.5."""
+    plt = _plt()
+    figure, axes = plt.subplots(figsize=SIZE)
+    for row in results["rows"].values():
+        chosen = row["family"] == "neural" or row["run"]["smoothing"] == "mkn" and row["run"]["order"] in (2, 3, 5)
+        if "agreement" not in row or row["run"]["train_fraction"] != 1.0 or not chosen:
+            continue
+        cells = sorted((int(d), cell) for d, cell in row["agreement"]["by_distance"].items() if cell["pairs"] >= 10)
+        if cells:
+            axes.plot([d for d, _ in cells], [cell["accuracy"] for _, cell in cells], marker="o",
+                      color=FAMILY_COLORS.get(row["run"]["kind"]) if row["family"] == "neural" else None,
+                      linestyle="-" if row["family"] == "neural" else ":", label=row["label"])
+    axes.axhline(0.5, color="black", linestyle="--", label="chance (0.5)")
+    axes.set_ylim(0, 1.05)
+    axes.set_xlabel("subject–verb distance (words; points with at least 10 pairs)")
+    axes.set_ylabel("accuracy: share of pairs with p(good) > p(bad)")
+    axes.set_title(f"Subject–verb agreement on {results['corpus']}'s minimal pairs")
+    axes.legend(fontsize=8, loc="lower left")
+    figure.tight_layout()
+    return figure
+
+
+def save_figures(results: dict, out: Path, headline: list[dict]) -> list[str]:
+    """Write every figure the results have data for; returns their file names."""
+    rows = results["rows"].values()
+    wanted = {
+        "perplexity_by_model.png": (lambda: perplexity_by_model(results, headline), bool(headline)),
+        "perplexity_vs_order.png": (lambda: perplexity_vs_order(results),
+                                    any(row["family"] == "ngram" for row in rows)),
+        "learning_curves.png": (lambda: learning_curves(results), any(row.get("curve") for row in rows)),
+        "perplexity_vs_size.png": (lambda: perplexity_vs_size(results), any("@" in row["name"] for row in rows)),
+        "agreement.png": (lambda: agreement(results), any("agreement" in row for row in rows)),
+    }
+    written = []
+    plt = _plt()
+    for name, (draw, has_data) in wanted.items():
+        if not has_data:
+            continue
+        figure = draw()
+        with atomic_output(out / name, suffix=".png") as tmp:
+            figure.savefig(tmp, dpi=120)
+        plt.close(figure)
+        written.append(name)
+    return written

@@ -1,0 +1,239 @@
+"""Train and score every row of a budget, one after another, saving each finished row at once.
+
+    results = Comparison("synthetic", "quick", out="results/synthetic").run()
+
+Each row is the figures of :func:`lmcourse.cli.common.split_figures` (the very function ``lmcourse ngram`` and
+``lmcourse eval`` report with, so a row equals the single-model command), plus sizes and timings. All rows are
+scored on the same predicted tokens: every model is fitted on (a prefix of) the same train split, with the
+corpus's one vocabulary, and scored on its whole valid and test splits.
+
+``results.json`` is rewritten atomically after every row: Ctrl-C, a failing model or a SIGKILL leave the rows
+finished so far, and ``resume=True`` skips them (a neural model stopped half-way continues from its last
+checkpoint, bit for bit). Neural checkpoints go to ``OUT/checkpoints/ROW/`` (``lmcourse eval --checkpoint``
+scores them again), each row's per-token test log-probabilities to ``OUT/log_probs/ROW.npy`` (float32) for
+paired comparisons, and on a corpus sampled from a grammar the minimal pairs to ``OUT/pairs.tsv``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from lmcourse import __version__
+from lmcourse.cli.common import split_figures
+from lmcourse.cli.output import json_safe, log
+from lmcourse.compare.budgets import ModelRun, plan, select
+from lmcourse.errors import UserError
+from lmcourse.files import atomic_write_bytes, atomic_write_text
+
+RESULTS_FILE = "results.json"
+PAIRS_FILE = "pairs.tsv"
+PAIRS_PER_RUN = 1000
+PAIRS_SEED = 2024  # the pairs are data: the same for every --seed
+
+
+def train_prefix(corpus, fraction: float):
+    """``corpus`` with its train split cut to the first ``fraction`` of its sentences (vocabulary unchanged)."""
+    if fraction >= 1.0:
+        return corpus
+    from lmcourse.data.corpus import EncodedSplit
+
+    train = corpus.split("train")
+    keep = max(1, round(train.num_sentences * fraction))
+    end = int(train.sentence_starts[keep])
+    prefix = EncodedSplit(tokens=train.tokens[:end], sentence_starts=train.sentence_starts[: keep + 1])
+    return dataclasses.replace(corpus, splits={**corpus.splits, "train": prefix})
+
+
+def machine_info() -> dict:
+    """Where the figures were measured: cores, torch threads and device, versions."""
+    import torch
+
+    info = {"cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "device": "cuda" if torch.cuda.is_available() else "cpu", "platform": platform.platform(),
+            "python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__,
+            "lmcourse": __version__}
+    try:
+        cpu = next(line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
+        info["cpu"] = cpu.split(":", 1)[1].strip()
+    except (OSError, StopIteration):
+        info["cpu"] = platform.processor() or "unknown"
+    return info
+
+
+class Comparison:
+    """The rows of one ``lmcourse compare`` run and where they are saved (``out``)."""
+
+    def __init__(self, corpus: str = "synthetic", budget: str = "quick", out: str | Path | None = None,
+                 models: str | None = None, seed: int = 0, resume: bool = False, progress_bar: bool = True):
+        self.runs: list[ModelRun] = select(plan(budget, seed), models)
+        self.corpus_name, self.budget, self.seed, self.models = corpus, budget, seed, models
+        self.out = Path(out) if out is not None else Path("results") / Path(corpus).name
+        self.resume, self.progress_bar = resume, progress_bar
+        self.results = self._start()
+
+    # -- the results file ---------------------------------------------------------------------------------
+    def _start(self) -> dict:
+        """The results to continue (``resume``) or a fresh, empty set; refuses a folder that is not ours."""
+        path = self.out / RESULTS_FILE
+        if self.out.exists() and not self.out.is_dir():
+            raise UserError(f"--out {self.out} is a file, not a folder: give a folder for the results")
+        fresh = {"corpus": self.corpus_name, "budget": self.budget, "seed": self.seed, "machine": machine_info(),
+                 "started": time.strftime("%Y-%m-%d %H:%M:%S"), "rows": {}}
+        if not self.resume:
+            return fresh
+        if not path.is_file():
+            raise UserError(f"--resume: {path} does not exist: run without --resume to start, or give the --out "
+                            "folder of the run to continue")
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            same = {key: saved[key] for key in ("corpus", "budget", "seed")}
+            rows = dict(saved["rows"])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise UserError(f"--resume: {path} is not a results file of lmcourse compare ({type(error).__name__}): "
+                            "give another --out, or run without --resume to start over") from None
+        if same != {"corpus": self.corpus_name, "budget": self.budget, "seed": self.seed}:
+            raise UserError(f"--resume: {path} holds a run with {same}, not corpus {self.corpus_name!r}, budget "
+                            f"{self.budget!r}, seed {self.seed}: give the same options, or another --out")
+        return {**fresh, "started": saved.get("started", fresh["started"]), "rows": rows}
+
+    def save(self) -> None:
+        text = json.dumps(json_safe(self.results), indent=1, allow_nan=False)
+        atomic_write_text(self.out / RESULTS_FILE, text + "\n")
+
+    def check_out(self) -> None:
+        """Fail before any training if ``out`` cannot be written (read-only, a file in the way)."""
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            probe = self.out / ".lmcourse-write-test"
+            probe.write_text("")
+            probe.unlink()
+        except OSError as error:
+            raise UserError(f"--out {self.out} cannot be written ({error.strerror}): give a folder you can write "
+                            "to") from None
+
+    # -- the loop -----------------------------------------------------------------------------------------
+    def run(self, on_row: Callable[[str, dict], None] | None = None) -> dict:
+        """Fit and score every run not done yet; each finished row is saved before the next one starts."""
+        from lmcourse.data import load_corpus
+
+        self.check_out()
+        corpus = load_corpus(self.corpus_name)
+        self.results["corpus_info"] = corpus.info()
+        pairs = self._pairs(corpus)
+        self.save()
+        todo = [run for run in self.runs if run.name not in self.results["rows"]]
+        if len(todo) < len(self.runs):
+            log(f"resuming: {len(self.runs) - len(todo)} of {len(self.runs)} rows already done in {self.out}")
+        for number, run in enumerate(todo, start=len(self.runs) - len(todo) + 1):
+            log(f"[{number}/{len(self.runs)}] {run.label} on {corpus.name} ...")
+            row = self.fit_row(run, corpus, pairs)
+            self.results["rows"][run.name] = row
+            self.save()
+            if on_row is not None:
+                on_row(run.name, row)
+        self.results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
+        self.save()
+        return self.results
+
+    def fit_row(self, run: ModelRun, corpus, pairs) -> dict:
+        data = train_prefix(corpus, run.train_fraction)
+        start = time.perf_counter()
+        model, training = self._fit_ngram(run, data) if run.family == "ngram" else self._fit_neural(run, data)
+        fit_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        row = {"name": run.name, "label": run.label, "family": run.family, "run": dataclasses.asdict(run),
+               **split_figures(model, corpus), **training,
+               "train_tokens": data.split("train").num_predicted, "fit_seconds": round(fit_seconds, 3)}
+        if run.family == "ngram":
+            row["tokens_per_second"] = round(row["train_tokens"] / max(fit_seconds, 1e-9), 1)
+        if pairs is not None:
+            from lmcourse.compare.agreement import score_pairs
+
+            row["agreement"] = score_pairs(model, pairs, corpus.vocab)
+        self._save_log_probs(run.name, model, corpus)
+        row["score_seconds"] = round(time.perf_counter() - start, 3)
+        return row
+
+    # -- one model ------------------------------------------------------------------------------------------
+    @staticmethod
+    def _fit_ngram(run: ModelRun, data):
+        from lmcourse.ngram import make_model
+
+        model = make_model(run.smoothing, run.order).fit(data)
+        counts = model.ngram_counts()
+        return model, {"ngrams": int(sum(counts.values())), "ngram_counts": {str(k): v for k, v in counts.items()}}
+
+    def _fit_neural(self, run: ModelRun, data):
+        from lmcourse.neural import TrainConfig, make_model
+        from lmcourse.neural.presets import DEFAULT_TRAINING, get_preset
+
+        preset = get_preset(run.preset, "lstm" if run.kind == "rnn" else run.kind)
+        training = TrainConfig(**{**DEFAULT_TRAINING.get(run.kind, {}), **preset.training, **run.training})
+        model = make_model(run.kind, training=training, **{**preset.model, **run.model})
+        folder = self.out / "checkpoints" / run.name
+        resume = self.resume and (folder / "last.pt").is_file()
+        if resume:
+            log(f"  continuing {run.name} from {folder / 'last.pt'}")
+        model.fit(data, checkpoint_dir=folder, resume=resume, progress_bar=self.progress_bar)
+        return model, {"parameters": model.num_parameters(), "steps": model.steps_done,
+                       "epochs": round(model.steps_done / max(model.steps_per_epoch, 1), 3),
+                       "stopped": model.stopped, "train_seconds": round(model.train_seconds, 2),
+                       "tokens_per_second": round(model.train_tokens_per_second, 1),
+                       "checkpoint": str(folder), "config": dataclasses.asdict(model.config),
+                       "training": dataclasses.asdict(model.training),
+                       "curve": [{"seconds": e["seconds"], "step": e["step"],
+                                  "valid_perplexity": e["valid_perplexity"]} for e in model.training_log]}
+
+    def _save_log_probs(self, name: str, model, corpus) -> None:
+        """Per-token natural-log p of test (float32) for paired comparisons; skipped for scores that are not
+        probabilities."""
+        if corpus.splits.get("test") is None or not model.normalized:
+            return
+        import io
+
+        buffer = io.BytesIO()
+        with np.errstate(divide="ignore"):
+            np.save(buffer, model.log_probs(corpus.split("test")).astype(np.float32))
+        atomic_write_bytes(self.out / "log_probs" / f"{safe_name(name)}.npy", buffer.getvalue())
+
+    def _pairs(self, corpus):
+        """Minimal pairs from the corpus's grammar, written to ``OUT/pairs.tsv``; None for other corpora."""
+        from lmcourse.data import REGISTRY
+
+        spec = REGISTRY.get(corpus.name)
+        if spec is None or not spec.grammar:
+            return None
+        from lmcourse.synthetic import load_grammar
+        from lmcourse.synthetic.pairs import sample_pairs, write_pairs_tsv
+
+        pairs = sample_pairs(load_grammar(spec.grammar), PAIRS_PER_RUN, seed=PAIRS_SEED)
+        write_pairs_tsv(pairs, self.out / PAIRS_FILE)
+        self.results["pairs"] = {"file": str(self.out / PAIRS_FILE), "count": len(pairs), "seed": PAIRS_SEED}
+        return pairs
+
+
+def safe_name(name: str) -> str:
+    """A row name as a file name: ``lstm@10%`` -> ``lstm@10pct``."""
+    return name.replace("%", "pct").replace("/", "_")
+
+
+def ratio(value: float | None, reference: float | None) -> float | None:
+    if value is None or reference is None or not math.isfinite(value) or not math.isfinite(reference):
+        return None
+    return value / reference
+
+
+def interrupted_message(results: dict, out: Path) -> str:
+    done = len(results.get("rows", {}))
+    return (f"interrupted: {done} finished row{'s' if done != 1 else ''} kept in {out / RESULTS_FILE}; "
+            f"`lmcourse compare ... --resume` continues (same --corpus, --budget, --seed, --out)")
+
