@@ -1,4 +1,4 @@
-"""``lmcourse data list | info | fetch | export``: the corpora a learner works with."""
+"""``lmcourse data list | info | fetch | export | pairs``: the corpora a learner works with."""
 
 from __future__ import annotations
 
@@ -53,6 +53,23 @@ def register(subparsers) -> None:
     export.add_argument("--unk-as", metavar="WORD", help="write <unk> as this plain word (KenLM's lmplz refuses "
                         "'<unk>' in its input; e.g. --unk-as UNK)")
     export.set_defaults(func=run_export)
+
+    from lmcourse.synthetic.pairs import DEFAULT_PAIRS, DEFAULT_SEED
+
+    pairs = commands.add_parser(
+        "pairs", help="write subject-verb agreement minimal pairs sampled from a generated corpus's grammar",
+        description="Minimal pairs from the grammar of a generated corpus: a grammatical sentence and the same "
+                    "sentence with the main verb in the other number, one pair a line, good<TAB>bad<TAB>"
+                    "attractors<TAB>distance. Balanced over subject-verb distances unless --plain. Score them "
+                    "with `lmcourse pairs --pairs FILE ...`.")
+    pairs.add_argument("corpus", help=f"one of {', '.join(generated_corpora())}")
+    pairs.add_argument("--out", help="output file (default: stdout)")
+    pairs.add_argument("--n", type=int, default=DEFAULT_PAIRS, help=f"number of pairs (default {DEFAULT_PAIRS})")
+    pairs.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED}; "
+                       "the corpus's own text is drawn from other streams)")
+    pairs.add_argument("--plain", action="store_true", help="keep the distances as sampled (mostly short) "
+                       "instead of balancing them over the distance buckets")
+    pairs.set_defaults(func=run_pairs)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -156,4 +173,32 @@ def run_export(args: argparse.Namespace) -> int:
         with atomic_output(out) as tmp:
             tmp.write_text(text, encoding="utf-8")
         log(f"wrote {encoded.num_sentences:,} sentences ({encoded.num_words:,} words) to {out}")
+    return 0
+
+
+def generated_corpora() -> list[str]:
+    """The registered corpora sampled from a grammar (the only ones minimal pairs can be made for)."""
+    return [name for name, spec in REGISTRY.items() if spec.grammar]
+
+
+def run_pairs(args: argparse.Namespace) -> int:
+    """Sample minimal pairs from the grammar of a generated corpus and write them as TSV."""
+    from lmcourse.synthetic.pairs import pairs_tsv_lines, sample_pairs, write_pairs_tsv
+
+    spec = REGISTRY.get(args.corpus)
+    if spec is None or not spec.grammar:
+        raise UserError(f"minimal pairs come from a grammar, and corpus {args.corpus!r} has none: use one of "
+                        f"{', '.join(generated_corpora())}")
+    if args.n < 1:
+        raise UserError(f"--n must be at least 1 (got {args.n})")
+    if args.seed < 0:
+        raise UserError(f"--seed must be >= 0 (got {args.seed})")
+    if args.out is not None:
+        check_output_path(args.out, "--out")
+    pairs = sample_pairs(spec.grammar, args.n, seed=args.seed, balanced=not args.plain)
+    if args.out is None:
+        sys.stdout.write("".join(line + "\n" for line in pairs_tsv_lines(pairs)))
+    else:
+        write_pairs_tsv(pairs, args.out)
+        log(f"wrote {len(pairs):,} minimal pairs from grammar {spec.grammar} (seed {args.seed}) to {args.out}")
     return 0

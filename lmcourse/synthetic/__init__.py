@@ -19,6 +19,7 @@ The modules, in reading order:
 - :mod:`~lmcourse.synthetic.entropy`   expected counts ``(I - M)^-1``, consistency, exact entropy
 - :mod:`~lmcourse.synthetic.floor`     the perplexity floor and the below-the-floor check
 - :mod:`~lmcourse.synthetic.corpus`    the seeded, cached train/valid/test files
+- :mod:`~lmcourse.synthetic.pairs`     minimal pairs for subject-verb agreement, from sampled derivation trees
 """
 
 from lmcourse.synthetic.corpus import DEFAULT_WORDS, ensure_synthetic_corpus
