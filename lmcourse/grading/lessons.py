@@ -49,6 +49,8 @@ LESSONS: dict[str, Lesson] = {
         Lesson("03", "03_rnn_lstm", "recurrent networks", "lmcourse.grading.lesson_03", "lmcourse.neural.by_hand"),
         Lesson("04", "04_transformer", "Transformers", "lmcourse.grading.lesson_04",
                "lmcourse.neural.by_hand_attention"),
+        Lesson("05", "05_comparison", "reading a comparison", "lmcourse.grading.lesson_05",
+               "lmcourse.compare.stats"),
     ]
 }
 
