@@ -1,6 +1,6 @@
 """``lmcourse compare``: every model of the course on one corpus, one table, the figures (the main job).
 
-    lmcourse compare                                       # synthetic, budget quick: about 3 minutes on 2 cores
+    lmcourse compare                                       # synthetic, budget quick: about 2 minutes on 2 cores
     lmcourse compare --corpus brown --budget full          # the course's headline table (under 2 hours)
     lmcourse compare --models mkn,lstm --out runs/cmp      # a few rows only
     lmcourse compare --resume                              # continue an interrupted run (same options)
@@ -26,8 +26,9 @@ def register(subparsers) -> None:
     compare = subparsers.add_parser("compare", help="every model on one corpus: the table and the figures")
     compare.add_argument("--corpus", default="synthetic", help="a registered corpus or a folder with train.txt "
                          "(default synthetic: built in, no download)")
-    compare.add_argument("--budget", default="quick", choices=BUDGETS, help="quick (about 3 minutes on synthetic), "
-                         "standard (5-minute presets + data scaling) or full (the 30-minute presets + data scaling)")
+    compare.add_argument("--budget", default="quick", choices=BUDGETS, help="quick (about 2 minutes on synthetic), "
+                         "standard (5-minute presets + data scaling), full (the 30-minute presets + data scaling) "
+                         "or tiny (seconds: tests and fast-mode notebooks)")
     compare.add_argument("--models", default=None, metavar="LIST", help="comma-separated rows (mkn-5, lstm, "
                          "lstm@10%%), smoothings (kn), kinds, or ngram / neural (default: all of the budget)")
     compare.add_argument("--out", default=None, metavar="DIR", help="where the results go (default "
@@ -61,10 +62,14 @@ def finish(comparison, command: str) -> tuple[list[str], list[str]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from lmcourse.compare.budgets import plan, select
     from lmcourse.compare.runner import Comparison, interrupted_message
+    from lmcourse.data import load_corpus
 
     if args.seed < 0:
         raise UserError(f"--seed must be >= 0 (got {args.seed})")
+    select(plan(args.budget), args.models)  # a bad --models: a one-line error before loading anything
+    corpus = load_corpus(args.corpus)  # an unknown corpus: a one-line error before any folder is made
     comparison = Comparison(args.corpus, args.budget, out=args.out, models=args.models, seed=args.seed,
                             resume=args.resume)
     command = command_line(args)
@@ -72,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         f"{comparison.out}/")
     try:
         comparison.run(on_row=lambda name, row: log(f"  {name}: test perplexity "
-                                                     f"{row.get('test_perplexity') or 'n/a'}"))
+                                                     f"{row.get('test_perplexity') or 'n/a'}"), corpus=corpus)
     except KeyboardInterrupt:
         _, table = finish(comparison, command)
         print("\n".join(table), file=sys.stderr)

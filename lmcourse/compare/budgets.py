@@ -6,11 +6,14 @@ which get a fixed number of optimizer steps per budget (a fixed step count, not 
 reproducible; each has a time cap as a safety net). Times measured on the 2-core CPU of the course:
 
 - ``quick``: about 30 s per recurrent model and 1 minute for the Transformer on ``synthetic``; about 3 minutes
-  in all, the default.
+  in all (measured: 122 s on the 2-core machine), the default.
 - ``standard``: the 5-minute presets on ``synthetic``, and the data-scaling runs (KN5, LSTM and Transformer on
   the first 10% and 30% of the training sentences).
 - ``full``: the ``brown-30min`` presets (30 minutes each for the LSTM and the Transformer, 10 minutes for the
   RNN) and the data-scaling runs: the course's headline table, under 2 hours on ``brown``.
+
+- ``tiny``: the ``tiny`` presets (40 steps of 16-unit models) and the scaling runs, in seconds: for the tests
+  and the fast-mode notebooks, not for conclusions.
 
 A data-scaling run trains on a prefix of the train split with the full run's vocabulary, so that every row is
 scored on the same predicted tokens. It gets ``max(fraction, 0.3)`` of the full run's steps: at least as many
@@ -24,7 +27,7 @@ from dataclasses import dataclass, field
 
 from lmcourse.errors import UserError
 
-BUDGETS = ("quick", "standard", "full")
+BUDGETS = ("quick", "standard", "full", "tiny")
 NGRAM_SMOOTHINGS = ("mle", "addk", "jm", "katz", "kn", "mkn")
 NGRAM_ORDERS = (1, 2, 3, 4, 5)
 NEURAL_KINDS = ("rnn", "lstm", "transformer")
@@ -86,6 +89,7 @@ NEURAL_SETTINGS: dict[str, dict[str, tuple[str, dict, dict]]] = {
         "lstm": ("brown-30min", {}, {}),
         "transformer": ("brown-30min", {}, {}),
     },
+    "tiny": {"rnn": ("tiny", {}, {}), "lstm": ("tiny", {}, {}), "transformer": ("tiny", {}, {})},
 }
 
 
@@ -129,7 +133,8 @@ def with_seed(run: ModelRun, seed: int) -> ModelRun:
 
 def select(runs: list[ModelRun], models: str | None) -> list[ModelRun]:
     """The runs named by ``--models``: comma-separated row names (``mkn-5``, ``lstm``, ``lstm@10%``), smoothings
-    (``kn``: all its orders), kinds, or the families ``ngram`` and ``neural``; all of them when None."""
+    (``kn``: all its orders), or the families ``ngram`` and ``neural``; all of them when None. A row's name
+    selects that row only (``lstm`` is not its scaling runs ``lstm@10%``, ``lstm@30%``)."""
     if models is None:
         return runs
     wanted = [part.strip() for part in models.split(",") if part.strip()]
@@ -137,7 +142,8 @@ def select(runs: list[ModelRun], models: str | None) -> list[ModelRun]:
         raise UserError("--models is empty: give row names (mkn-5, lstm), smoothings (kn), or ngram / neural")
     chosen = []
     for item in wanted:
-        matches = [run for run in runs if item in (run.name, run.family, run.smoothing or None, run.kind or None)]
+        matches = [run for run in runs if run.name == item] or [  # a row's own name first: "lstm" is one row
+            run for run in runs if item in (run.family, run.smoothing or None, run.kind or None)]
         if not matches:
             known = ", ".join(["ngram", "neural", *NGRAM_SMOOTHINGS, *NEURAL_KINDS,
                                *sorted({run.name for run in runs if "@" in run.name})])

@@ -25,12 +25,23 @@ def _plt():
     return plt
 
 
-def plain_log_scale(axis) -> None:
-    """A log scale labelled 20, 30, 50, 100 ... rather than 2 x 10^1 (ticks at 1, 2, 3 and 5 of each decade)."""
+def short_number(value: float, _=None) -> str:
+    """20000 -> 20k, 1500000 -> 1.5M (tick labels of a token count)."""
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:g}{suffix}"
+    return f"{value:g}"
+
+
+def plain_log_scale(axis, label=None) -> None:
+    """A log scale labelled 20, 30, 50, 100 ... rather than 2 x 10^1: ticks at 1, 2, 3 and 5 of each decade, or at
+    every integer multiple when the data span less than a decade (call it after plotting)."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 3.0, 5.0)))
-    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    low, high = sorted(axis.get_view_interval())
+    narrow = low > 0 and high / low < 10
+    axis.set_major_locator(LogLocator(subs=tuple(range(1, 10)) if narrow else (1.0, 2.0, 3.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(label or (lambda value, _: f"{value:g}")))
     axis.set_minor_formatter(NullFormatter())
 
 
@@ -52,16 +63,17 @@ def perplexity_by_model(results: dict, rows: list[dict]):
     bars = axes.barh([row["label"] for row in rows], values, color=colors)
     axes.bar_label(bars, labels=[f"{v:.1f}" for v in values], padding=3, fontsize=8)
     axes.invert_yaxis()
-    for family, color in FAMILY_COLORS.items():
-        if color in colors:
-            axes.barh([], [], color=color, label=FAMILY_LABELS[family])
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=color, label=FAMILY_LABELS[family]) for family, color in FAMILY_COLORS.items()
+               if color in colors]
     floor = floor_of(results)
     if floor:
-        axes.axvline(floor, color="black", linestyle="--", label=f"entropy floor {floor:.2f}")
+        handles.append(axes.axvline(floor, color="black", linestyle="--", label=f"entropy floor {floor:.2f}"))
     axes.set_xlim(0, max(values) * 1.15)
     axes.set_xlabel(f"test perplexity (per predicted {unit(results)[:-1]}; lower is better)")
     axes.set_title(f"Test perplexity on {results['corpus']} (same predicted {unit(results)})")
-    axes.legend(loc="lower right", fontsize=8)
+    axes.legend(handles=handles, loc="lower right", fontsize=8)
     figure.tight_layout()
     return figure
 
@@ -133,6 +145,7 @@ def perplexity_vs_size(results: dict):
         axes.axhline(floor, color="black", linestyle="--", label=f"entropy floor {floor:.2f}")
     axes.set_xscale("log")
     axes.set_yscale("log")
+    plain_log_scale(axes.xaxis, short_number)
     plain_log_scale(axes.yaxis)
     axes.set_xlabel(f"training {unit(results)} (log scale)")
     axes.set_ylabel("test perplexity (log scale)")

@@ -18,7 +18,6 @@ FIGURES = {"perplexity_by_model.png": "Test perplexity of each model",
            "learning_curves.png": "Valid perplexity of the neural models during training",
            "perplexity_vs_size.png": "Test perplexity against the training tokens",
            "agreement.png": "Minimal-pair accuracy against the subject-verb distance"}
-DISTANCE_BUCKETS = ((1, 2), (3, 5), (6, 9), (10, None))
 
 
 def fmt(value, digits: int = 2) -> str:
@@ -30,7 +29,7 @@ def fmt(value, digits: int = 2) -> str:
 def perplexity_cell(row: dict, split: str) -> str:
     """A split's perplexity; ``∞`` where a token had probability 0 (unsmoothed MLE), ``n/a`` where missing."""
     value = row.get(f"{split}_perplexity")
-    if value is None and "infinite" in row.get("note", "") and split in row.get("predicted_tokens", {}):
+    if value is None and f"{split} perplexity is infinite" in row.get("note", ""):
         return "∞"
     return fmt(value)
 
@@ -103,13 +102,17 @@ def scaling_table(results: dict) -> list[str]:
     return markdown_table(["model", *(f"{f:.0%} of train" for f in fractions)], body)
 
 
-def bucket_accuracy(agreement: dict, low: int, high: int | None) -> str:
+def bucket_accuracy(agreement: dict, low: int, high: float) -> str:
     pairs = correct = 0
     for distance, cell in agreement.get("by_distance", {}).items():
-        if int(distance) >= low and (high is None or int(distance) <= high):
+        if low <= int(distance) <= high:
             pairs += cell["pairs"]
             correct += round(cell["accuracy"] * cell["pairs"])
     return f"{correct / pairs:.3f} ({pairs})" if pairs else "–"
+
+
+def bucket_name(low: int, high: float) -> str:
+    return f"distance {low}" if low == high else f"distance ≥ {low}" if math.isinf(high) else f"distance {low}–{high}"
 
 
 def agreement_table(results: dict) -> list[str]:
@@ -117,8 +120,10 @@ def agreement_table(results: dict) -> list[str]:
             and (row["family"] == "neural" or row["run"]["smoothing"] == "mkn")]
     if not rows:
         return []
-    header = ["model", "all pairs", *(f"distance {low}–{high}" if high else f"distance ≥ {low}"
-                                      for low, high in DISTANCE_BUCKETS), "0 attractors", "≥ 1 attractor"]
+    from lmcourse.synthetic.pairs import DISTANCE_BUCKETS
+
+    header = ["model", "all pairs", *(bucket_name(low, high) for low, high in DISTANCE_BUCKETS), "0 attractors",
+              "≥ 1 attractor"]
     body = []
     for row in rows:
         agreement = row["agreement"]

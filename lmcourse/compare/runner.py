@@ -36,8 +36,6 @@ from lmcourse.files import atomic_write_bytes, atomic_write_text
 
 RESULTS_FILE = "results.json"
 PAIRS_FILE = "pairs.tsv"
-PAIRS_PER_RUN = 1000
-PAIRS_SEED = 2024  # the pairs are data: the same for every --seed
 
 
 def train_prefix(corpus, fraction: float):
@@ -79,6 +77,7 @@ class Comparison:
         self.out = Path(out) if out is not None else Path("results") / Path(corpus).name
         self.resume, self.progress_bar = resume, progress_bar
         self.results = self._start()
+        self.check_out()
 
     # -- the results file ---------------------------------------------------------------------------------
     def _start(self) -> dict:
@@ -121,12 +120,12 @@ class Comparison:
                             "to") from None
 
     # -- the loop -----------------------------------------------------------------------------------------
-    def run(self, on_row: Callable[[str, dict], None] | None = None) -> dict:
-        """Fit and score every run not done yet; each finished row is saved before the next one starts."""
+    def run(self, on_row: Callable[[str, dict], None] | None = None, corpus=None) -> dict:
+        """Fit and score every run not done yet; each finished row is saved before the next one starts.
+        ``corpus``: the loaded corpus ``self.corpus_name``, if the caller has it already."""
         from lmcourse.data import load_corpus
 
-        self.check_out()
-        corpus = load_corpus(self.corpus_name)
+        corpus = corpus if corpus is not None else load_corpus(self.corpus_name)
         self.results["corpus_info"] = corpus.info()
         pairs = self._pairs(corpus)
         self.save()
@@ -213,11 +212,14 @@ class Comparison:
         if spec is None or not spec.grammar:
             return None
         from lmcourse.synthetic import load_grammar
-        from lmcourse.synthetic.pairs import sample_pairs, write_pairs_tsv
+        from lmcourse.synthetic.pairs import DEFAULT_PAIRS, DEFAULT_SEED, sample_pairs, write_pairs_tsv
 
-        pairs = sample_pairs(load_grammar(spec.grammar), PAIRS_PER_RUN, seed=PAIRS_SEED)
+        # the pairs are data, not a model: the same for every --seed, and the same as `lmcourse data pairs`
+        pairs = sample_pairs(load_grammar(spec.grammar), DEFAULT_PAIRS, seed=DEFAULT_SEED)
         write_pairs_tsv(pairs, self.out / PAIRS_FILE)
-        self.results["pairs"] = {"file": str(self.out / PAIRS_FILE), "count": len(pairs), "seed": PAIRS_SEED}
+        self.results["pairs"] = {"file": str(self.out / PAIRS_FILE), "count": len(pairs), "seed": DEFAULT_SEED,
+                                 "command": f"lmcourse data pairs {corpus.name} --n {DEFAULT_PAIRS} --seed "
+                                            f"{DEFAULT_SEED}"}
         return pairs
 
 
