@@ -139,6 +139,19 @@ def agreement_table(results: dict) -> list[str]:
     return markdown_table(header, body)
 
 
+def differences_table(results: dict) -> list[str]:
+    """Each paired difference in test perplexity with its bootstrap interval (0 inside it: not resolved)."""
+    rows = results["rows"]
+    body = []
+    for item in results.get("differences", []):
+        verdict = "not resolved (0 inside)" if item["low"] <= 0 <= item["high"] else (
+            f"{rows[item['a']]['label']} lower" if item["high"] < 0 else f"{rows[item['b']]['label']} lower")
+        body.append([f"{rows[item['a']]['label']} − {rows[item['b']]['label']}", fmt(item["difference"]),
+                     f"[{fmt(item['low'])}, {fmt(item['high'])}]", verdict])
+    return markdown_table(["test perplexity difference", "value", "95% interval", "which is lower"], body) if body \
+        else []
+
+
 def write_report(results: dict, figures: list[str], command: str) -> str:
     """The text of ``results.md``."""
     info, machine = results.get("corpus_info", {}), results.get("machine", {})
@@ -160,6 +173,8 @@ def write_report(results: dict, figures: list[str], command: str) -> str:
     sections = [("The models (each smoothing at its best order on valid)", model_table(results,
                                                                                        headline_rows(results["rows"])),
                  "perplexity_by_model.png"),
+                ("Differences with 95% paired-bootstrap intervals (test sentences resampled, 1,000 times)",
+                 differences_table(results), ""),
                 ("N-gram smoothing and order: test perplexity", order_table(results), "perplexity_vs_order.png"),
                 ("Learning curves", [], "learning_curves.png"),
                 ("Data scaling: test perplexity", scaling_table(results), "perplexity_vs_size.png"),

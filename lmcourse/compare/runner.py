@@ -139,9 +139,31 @@ class Comparison:
             self.save()
             if on_row is not None:
                 on_row(run.name, row)
+        self.results["differences"] = self.paired_differences(corpus)
         self.results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
         self.save()
         return self.results
+
+    def paired_differences(self, corpus) -> list[dict]:
+        """Test perplexity of a minus b with a 95% paired-bootstrap interval over test sentences
+        (:func:`lmcourse.compare.stats.paired_bootstrap`), for each neural model against KN5 and for each
+        neural model against the one before it (RNN, LSTM, Transformer)."""
+        from lmcourse.compare.budgets import NEURAL_KINDS, REFERENCE
+        from lmcourse.compare.stats import paired_bootstrap
+
+        rows = self.results["rows"]
+        neural = [kind for kind in NEURAL_KINDS if rows.get(kind, {}).get("test_perplexity")]
+        pairs = [(kind, REFERENCE) for kind in neural if rows.get(REFERENCE, {}).get("test_perplexity")]
+        pairs += list(zip(neural[1:], neural[:-1]))
+        if corpus.splits.get("test") is None:
+            return []
+        starts = corpus.split("test").sentence_starts
+        differences = []
+        for a, b in pairs:
+            log_p = [np.load(self.out / "log_probs" / f"{safe_name(name)}.npy").astype(np.float64) for name in (a, b)]
+            interval = paired_bootstrap(log_p[0], log_p[1], starts, resamples=1000, confidence=0.95, seed=0)
+            differences.append({"a": a, "b": b, **interval})
+        return differences
 
     def fit_row(self, run: ModelRun, corpus, pairs) -> dict:
         data = train_prefix(corpus, run.train_fraction)
