@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cli_checks import run_json
+from conftest import requires_corpus
 
 from lmcourse.compare.agreement import read_pairs_tsv
 from lmcourse.compare.budgets import plan
@@ -181,3 +182,12 @@ def test_resume_refuses_another_run(tiny, tmp_path):
     (tmp_path / "bad" / RESULTS_FILE).write_text("{not json")
     with pytest.raises(UserError, match="not a results file"):
         Comparison("synthetic", "tiny", out=tmp_path / "bad", resume=True)
+
+
+@requires_corpus("brown")
+def test_the_brown_kn5_row_equals_lmcourse_ngram(tmp_path, capsys):
+    results = Comparison("brown", "full", out=tmp_path, models="mkn-5", progress_bar=False).run()
+    single = run_json(capsys, ["ngram", "--corpus", "brown", "--order", "5", "--smoothing", "mkn", "--json"])
+    for key in FIGURES:
+        assert results["rows"]["mkn-5"][key] == single[key]
+    assert "agreement" not in results["rows"]["mkn-5"] and "pairs" not in results  # brown has no grammar
