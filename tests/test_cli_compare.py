@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import stat
 
+import pytest
 from cli_checks import refused, run_json
 
 

@@ -27,7 +27,7 @@ def register(subparsers) -> None:
     compare.add_argument("--corpus", default="synthetic", help="a registered corpus or a folder with train.txt "
                          "(default synthetic: built in, no download)")
     compare.add_argument("--budget", default="quick", choices=BUDGETS, help="quick (about 2 minutes on synthetic), "
-                         "standard (5-minute presets + data scaling), full (the 30-minute presets + data scaling) "
+                         "standard (quick + data scaling), full (the 30-minute presets + data scaling) "
                          "or tiny (seconds: tests and fast-mode notebooks)")
     compare.add_argument("--models", default=None, metavar="LIST", help="comma-separated rows (mkn-5, lstm, "
                          "lstm@10%%), smoothings (kn), kinds, or ngram / neural (default: all of the budget)")

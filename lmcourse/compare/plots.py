@@ -13,6 +13,7 @@ from lmcourse.files import atomic_output
 
 FAMILY_COLORS = {"ngram": "tab:gray", "rnn": "tab:orange", "lstm": "tab:blue", "transformer": "tab:green"}
 FAMILY_LABELS = {"ngram": "N-gram", "rnn": "Elman RNN", "lstm": "LSTM", "transformer": "Transformer"}
+NGRAM_GRAYS = {2: "0.7", 3: "0.45", 5: "0.15"}  # the N-gram lines of the agreement figure, by order
 SIZE = (7.5, 4.5)
 
 
@@ -165,9 +166,10 @@ def agreement(results: dict):
             continue
         cells = sorted((int(d), cell) for d, cell in row["agreement"]["by_distance"].items() if cell["pairs"] >= 10)
         if cells:
-            axes.plot([d for d, _ in cells], [cell["accuracy"] for _, cell in cells], marker="o",
-                      color=FAMILY_COLORS.get(row["run"]["kind"]) if row["family"] == "neural" else None,
-                      linestyle="-" if row["family"] == "neural" else ":", label=row["label"])
+            neural = row["family"] == "neural"
+            axes.plot([d for d, _ in cells], [cell["accuracy"] for _, cell in cells], marker="o" if neural else "s",
+                      color=FAMILY_COLORS[row["run"]["kind"]] if neural else NGRAM_GRAYS[row["run"]["order"]],
+                      linestyle="-" if neural else ":", label=row["label"])
     axes.axhline(0.5, color="black", linestyle="--", label="chance (0.5)")
     axes.set_ylim(0, 1.05)
     axes.set_xlabel("subject–verb distance (words; points with at least 10 pairs)")

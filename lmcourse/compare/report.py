@@ -66,12 +66,28 @@ def model_table(results: dict, rows: list[dict]) -> list[str]:
         size = f"{row['parameters']:,} parameters" if "parameters" in row else f"{row.get('ngrams', 0):,} N-grams"
         bits = row.get("test_bits_per_character") if char else row.get("test_cross_entropy_bits")
         seconds = row.get("train_seconds", row.get("fit_seconds"))
-        cells = [row["label"], size, perplexity_cell(row, "valid"), perplexity_cell(row, "test"),
+        label = row["label"] + (" †" if stopped_by_the_clock(row) else "")
+        cells = [label, size, perplexity_cell(row, "valid"), perplexity_cell(row, "test"),
                  fmt(ratio(row.get("test_perplexity"), reference), 3)]
         cells += [fmt(ratio(row.get("test_perplexity"), floor), 3)] if floor else []
         cells += [fmt(bits, 3), fmt(seconds, 2), fmt(row.get("tokens_per_second"), 0)]
         lines.append(cells)
-    return markdown_table(header, lines)
+    return markdown_table(header, lines) + clock_note(rows)
+
+
+def stopped_by_the_clock(row: dict) -> bool:
+    """A neural row whose time cap ended it before its steps: its figures depend on the machine's speed."""
+    return row.get("stopped") == "time budget reached"
+
+
+def clock_note(rows) -> list[str]:
+    stopped = [row for row in rows if stopped_by_the_clock(row)]
+    if not stopped:
+        return []
+    steps = ", ".join(f"{row['label']} {row['steps']:,} of {row['training']['steps']:,}" for row in stopped)
+    return ["", f"† stopped by the budget's time cap before its planned steps ({steps}): on this machine this "
+            "budget is too small for this corpus, and those figures depend on the machine's speed (a run of "
+            "fixed steps is reproducible)."]
 
 
 def order_table(results: dict) -> list[str]:
