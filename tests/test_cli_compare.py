@@ -58,3 +58,18 @@ def test_an_out_that_is_a_file_or_cannot_be_made_is_refused_before_work(tmp_path
             assert "cannot be written" in refused(capsys, ["compare", "--out", str(locked / "out")])
         finally:
             locked.chmod(stat.S_IRWXU)
+
+
+def test_a_failing_model_is_reported_after_the_partial_report_is_written(tmp_path, capsys, monkeypatch):
+    from lmcourse.cli import main
+    from lmcourse.compare.runner import Comparison
+    from lmcourse.errors import UserError
+
+    def refuse(self, run, data):
+        raise UserError("the training split is too short for --batch 8: use a smaller batch")
+
+    monkeypatch.setattr(Comparison, "_fit_neural", refuse)
+    assert main(["compare", "--budget", "tiny", "--models", "mkn-1,lstm", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith("lmcourse: error: the training split")
+    report = (tmp_path / "results.md").read_text()
+    assert "Unfinished run" in report and "modified Kneser-Ney, order 1" in report

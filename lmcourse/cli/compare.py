@@ -83,6 +83,9 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(table), file=sys.stderr)
         print(f"lmcourse: {interrupted_message(comparison.results, comparison.out)}", file=sys.stderr)
         return 130
+    except Exception:  # a model that fails: the report of the rows done so far, then the error itself
+        finish(comparison, command)
+        raise
     figures, table = finish(comparison, command)
     out = Path(comparison.out)
     lines = [*table, "", f"results: {out / 'results.md'} (the report), {out / 'results.json'} (every figure)",
