@@ -113,6 +113,62 @@ PLANTED_BUGS = {
                 total += math.log(p)
             return total
     """),
+    "sentence_probability_mass: the final p(</s> | ...) left out": ("sentence_probability_mass", """
+        import itertools
+
+        def sentence_probability_mass(counts, max_words):
+            n = len(next(iter(counts)))
+            words = sorted({g[-1] for g in counts} - {"</s>"})
+            total = 0.0
+            for m in range(max_words + 1):
+                for sentence in itertools.product(words, repeat=m):
+                    padded = ["<s>"] * (n - 1) + list(sentence)
+                    p = 1.0
+                    for end in range(n, len(padded) + 1):
+                        p *= mle_probability(counts, padded[end - 1], padded[end - n:end - 1])
+                    total += p
+            return total
+    """),
+    "sentence_probability_mass: sentences of max_words words left out": ("sentence_probability_mass", """
+        import itertools
+
+        def sentence_probability_mass(counts, max_words):
+            words = sorted({g[-1] for g in counts} - {"</s>"})
+            return sum(math.exp(sentence_logprob(counts, list(s)))
+                       for m in range(max_words) for s in itertools.product(words, repeat=m))
+    """),
+    "sentence_probability_mass: the empty sentence left out": ("sentence_probability_mass", """
+        import itertools
+
+        def sentence_probability_mass(counts, max_words):
+            words = sorted({g[-1] for g in counts} - {"</s>"})
+            return sum(math.exp(sentence_logprob(counts, list(s)))
+                       for m in range(1, max_words + 1) for s in itertools.product(words, repeat=m))
+    """),
+    "sentence_probability_mass: </s> taken for a word inside sentences": ("sentence_probability_mass", """
+        import itertools
+
+        def sentence_probability_mass(counts, max_words):
+            words = sorted({g[-1] for g in counts})
+            return sum(math.exp(sentence_logprob(counts, list(s)))
+                       for m in range(max_words + 1) for s in itertools.product(words, repeat=m))
+    """),
+    "sentence_probability_mass: one <s> whatever the order": ("sentence_probability_mass", """
+        import itertools
+
+        def sentence_probability_mass(counts, max_words):
+            n = len(next(iter(counts)))
+            words = sorted({g[-1] for g in counts} - {"</s>"})
+            total = 0.0
+            for m in range(max_words + 1):
+                for sentence in itertools.product(words, repeat=m):
+                    padded = ["<s>"] + list(sentence) + ["</s>"] if n > 1 else list(sentence) + ["</s>"]
+                    p = 1.0
+                    for end in range(n, len(padded) + 1):
+                        p *= mle_probability(counts, padded[end - 1], padded[end - n:end - 1])
+                    total += p
+            return total
+    """),
     "perplexity_from_logprobs: base 2": ("perplexity_from_logprobs", """
         def perplexity_from_logprobs(log_probs):
             return 2 ** (-sum(log_probs) / len(log_probs))
@@ -203,6 +259,13 @@ CORRECT_REIMPLEMENTATION = """
             return -math.inf
         return math.fsum(math.log(p) for p in probabilities)
 
+    def sentence_probability_mass(counts, max_words):
+        # every sentence, one by one (the docstring's way; the reference goes length by length)
+        import itertools
+        words = sorted({ngram[-1] for ngram in counts if ngram[-1] != "</s>"})
+        return math.fsum(math.exp(sentence_logprob(counts, list(sentence)))
+                         for m in range(max_words + 1) for sentence in itertools.product(words, repeat=m))
+
     def perplexity_from_logprobs(log_probs):
         if -math.inf in log_probs:
             return math.inf
@@ -247,7 +310,7 @@ def test_a_correct_reimplementation_gets_full_points(prepared, tmp_path):
 
 def test_cli_reference_json(capsys):
     result = check_cli_grades_the_reference("01", capsys)
-    assert result["max_total"] == 10
+    assert result["max_total"] == 12
 
 
 # -- pytest inside the lesson folder ---------------------------------------------------------------------

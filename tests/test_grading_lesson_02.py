@@ -37,6 +37,100 @@ PLANTED_BUGS = {
         def add_k_probability(counts, word, context, k, vocabulary_size):
             return (counts.get(tuple(context) + (word,), 0) + k) / (sum(counts.values()) + k * vocabulary_size)
     """),
+    "good_turing_count: n_r and n_{r+1} swapped": ("good_turing_count", """
+        def good_turing_count(counts, r):
+            n = Counter(counts.values())
+            return (r + 1) * n[r] / n[r + 1]
+    """),
+    "good_turing_count: r instead of r + 1": ("good_turing_count", """
+        def good_turing_count(counts, r):
+            n = Counter(counts.values())
+            return r * n[r + 1] / n[r]
+    """),
+    "good_turing_count: n_r = the number seen at least r times": ("good_turing_count", """
+        def good_turing_count(counts, r):
+            at_least = lambda s: sum(1 for c in counts.values() if c >= s)
+            return (r + 1) * at_least(r + 1) / at_least(r)
+    """),
+    "katz_discount: n_r and n_{r+1} swapped in r*": ("katz_discount", """
+        def katz_discount(counts, r, k=5):
+            n = Counter(counts.values())
+            if r > k or n[1] == 0 or n[r + 1] == 0 or (k + 1) * n[k + 1] >= n[1]:
+                return 1.0
+            common = (k + 1) * n[k + 1] / n[1]
+            d = ((r + 1) * n[r] / n[r + 1] / r - common) / (1 - common)
+            return d if 0 < d <= 1 else 1.0
+    """),
+    "katz_discount: r instead of r + 1 in r*": ("katz_discount", """
+        def katz_discount(counts, r, k=5):
+            n = Counter(counts.values())
+            if r > k or n[1] == 0 or n[r] == 0 or (k + 1) * n[k + 1] >= n[1]:
+                return 1.0
+            common = (k + 1) * n[k + 1] / n[1]
+            d = (r * n[r + 1] / n[r] / r - common) / (1 - common)
+            return d if 0 < d <= 1 else 1.0
+    """),
+    "katz_discount: no renormalization (d_r = r*/r)": ("katz_discount", """
+        def katz_discount(counts, r, k=5):
+            n = Counter(counts.values())
+            if r > k or n[1] == 0 or n[r] == 0 or (k + 1) * n[k + 1] >= n[1]:
+                return 1.0
+            d = (r + 1) * n[r + 1] / n[r] / r
+            return d if 0 < d <= 1 else 1.0
+    """),
+    "katz_discount: counts above k discounted too": ("katz_discount", """
+        def katz_discount(counts, r, k=5):
+            n = Counter(counts.values())
+            if n[1] == 0 or n[r] == 0 or (k + 1) * n[k + 1] >= n[1]:
+                return 1.0
+            common = (k + 1) * n[k + 1] / n[1]
+            d = ((r + 1) * n[r + 1] / n[r] / r - common) / (1 - common)
+            return d if 0 < d <= 1 else 1.0
+    """),
+    "katz_discount: k n_k / n_1 instead of (k+1) n_{k+1} / n_1": ("katz_discount", """
+        def katz_discount(counts, r, k=5):
+            n = Counter(counts.values())
+            if r > k or n[1] == 0 or n[r] == 0 or k * n[k] >= n[1]:
+                return 1.0
+            common = k * n[k] / n[1]
+            d = ((r + 1) * n[r + 1] / n[r] / r - common) / (1 - common)
+            return d if 0 < d <= 1 else 1.0
+    """),
+    "katz_discount: no range check": ("katz_discount", """
+        def katz_discount(counts, r, k=5):
+            n = Counter(counts.values())
+            if r > k or n[1] == 0 or n[r] == 0 or (k + 1) * n[k + 1] >= n[1]:
+                return 1.0
+            common = (k + 1) * n[k + 1] / n[1]
+            return ((r + 1) * n[r + 1] / n[r] / r - common) / (1 - common)
+    """),
+    "katz_discount: a d_r of exactly 0 kept (0 <= d_r)": ("katz_discount", """
+        def katz_discount(counts, r, k=5):
+            n = Counter(counts.values())
+            if r > k or n[1] == 0 or n[r] == 0 or (k + 1) * n[k + 1] >= n[1]:
+                return 1.0
+            common = (k + 1) * n[k + 1] / n[1]
+            d = ((r + 1) * n[r + 1] / n[r] / r - common) / (1 - common)
+            return d if 0 <= d <= 1 else 1.0
+    """),
+    "katz_discount: C >= 1 not checked": ("katz_discount", """
+        def katz_discount(counts, r, k=5):
+            n = Counter(counts.values())
+            if r > k or n[1] == 0 or n[r] == 0:
+                return 1.0
+            common = (k + 1) * n[k + 1] / n[1]
+            d = ((r + 1) * n[r + 1] / n[r] / r - common) / (1 - common)
+            return d if 0 < d <= 1 else 1.0
+    """),
+    "katz_discount: n_r = 0 divides by zero": ("katz_discount", """
+        def katz_discount(counts, r, k=5):
+            n = Counter(counts.values())
+            if r > k or n[1] == 0 or (k + 1) * n[k + 1] >= n[1]:
+                return 1.0
+            common = (k + 1) * n[k + 1] / n[1]
+            d = ((r + 1) * n[r + 1] / n[r] / r - common) / (1 - common)
+            return d if 0 < d <= 1 else 1.0
+    """),
     "continuation_count: raw counts": ("continuation_count", """
         def continuation_count(bigram_counts, word):
             return sum(c for (v, w), c in bigram_counts.items() if w == word)
@@ -143,6 +237,22 @@ CORRECT_REIMPLEMENTATION = """
         seen = _by_context(counts).get(tuple(context), Counter())
         return (seen[word] + k) / (sum(seen.values()) + k * vocabulary_size)
 
+    def good_turing_count(counts, r):
+        values = list(counts.values())
+        return (r + 1) * values.count(r + 1) / values.count(r)
+
+    def katz_discount(counts, r, k=5):
+        # exact fractions, then one float (the reference decides in whole numbers, then divides floats)
+        from fractions import Fraction
+        n = Counter(counts.values())
+        if r > k or n[1] == 0 or n[r] == 0:
+            return 1.0
+        big_c = Fraction((k + 1) * n[k + 1], n[1])
+        if big_c >= 1:
+            return 1.0
+        d = (Fraction((r + 1) * n[r + 1], r * n[r]) - big_c) / (1 - big_c)
+        return float(d) if 0 < d <= 1 else 1.0
+
     def continuation_count(bigram_counts, word):
         return len({v for (v, w), c in bigram_counts.items() if w == word and c})
 
@@ -199,7 +309,7 @@ def test_a_correct_reimplementation_gets_full_points(prepared, tmp_path):
 
 def test_cli_reference_json(capsys):
     result = check_cli_grades_the_reference("02", capsys)
-    assert result["max_total"] == 10
+    assert result["max_total"] == 13
 
 
 # -- pytest inside the lesson folder ---------------------------------------------------------------------

@@ -55,6 +55,11 @@ def test_hand_computations_agree_with_the_library(executed):
     by_hand = next(line for line in output.splitlines() if line.startswith("by hand: ["))
     library = next(line for line in output.splitlines() if line.startswith("library: ["))
     assert json.loads(by_hand.split(": ", 1)[1]) == pytest.approx(json.loads(library.split(": ", 1)[1]))
+    # Katz's discounts of the bigrams: katz_discount on count_ngrams, and the library's KatzBackoff
+    katz = {line.split(":")[0].rsplit(" ", 2)[-1]: json.loads(line.split(": ", 1)[1])
+            for line in output.splitlines() if line.startswith("Katz bigram discounts d_1..d_5 ")}
+    assert set(katz) == {"hand", "library"} and len(katz["hand"]) == 5
+    assert katz["hand"] == pytest.approx(katz["library"], abs=1e-6)
 
 
 @requires_corpus("brown")

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lmcourse.data import Corpus
-from lmcourse.ngram import Additive, KneserNey, MaximumLikelihood, by_hand
+from lmcourse.ngram import Additive, KatzBackoff, KneserNey, MaximumLikelihood, by_hand
+from lmcourse.ngram.katz import good_turing_discounts
 from lmcourse.ngram.kneser_ney import modified_discounts
 
 WORDS = ["a", "b", "c", "the", "cat"]
@@ -203,3 +204,88 @@ def test_a_discount_of_exactly_zero_is_kept():
     expected = (0.8, 0.0, 2.36)
     assert by_hand.modified_kn_discounts(counts) == pytest.approx(expected)
     assert modified_discounts([0, 48, 6, 5, 1]) == pytest.approx(expected)
+
+
+# -- the total probability of all sentences (lesson 01) ------------------------------------------------------
+def test_sentence_probability_mass_by_hand():
+    looping = by_hand.count_ngrams([["a", "a"]], 2)  # p(a | <s>) = 1, p(a | a) = p(</s> | a) = 1/2
+    assert [by_hand.sentence_probability_mass(looping, m) for m in range(5)] == [0.0, 0.5, 0.75, 0.875, 0.9375]
+    unigrams = by_hand.count_ngrams([["a", "b"]], 1)  # p(a) = p(b) = p(</s>) = 1/3
+    assert by_hand.sentence_probability_mass(unigrams, 2) == pytest.approx(1 - (2 / 3) ** 3)
+    # a model that cannot loop gives its training sentences everything: 1 once max_words reaches the longest
+    assert by_hand.sentence_probability_mass(by_hand.count_ngrams([["a", "b"], ["c"]], 2), 2) == 1.0
+
+
+@given(st.lists(st.lists(st.sampled_from(WORDS[:3]), max_size=4), min_size=1, max_size=5),
+       st.integers(min_value=1, max_value=3), st.integers(min_value=0, max_value=3))
+def test_sentence_probability_mass_is_the_sum_over_every_sentence(train, n, max_words):
+    """The forward computation equals exp(sentence_logprob) summed over every sentence of <= max_words words;
+    the total never exceeds 1 and grows with max_words (sentence_logprob agrees with the library below)."""
+    import itertools
+
+    counts = by_hand.count_ngrams(train, n)
+    words = sorted({ngram[-1] for ngram in counts} - {"</s>"})
+    brute_force = math.fsum(math.exp(by_hand.sentence_logprob(counts, list(sentence)))
+                            for m in range(max_words + 1) for sentence in itertools.product(words, repeat=m))
+    mass = by_hand.sentence_probability_mass(counts, max_words)
+    assert mass == pytest.approx(brute_force, rel=1e-12, abs=1e-15)
+    assert mass <= 1 + 1e-12
+    assert by_hand.sentence_probability_mass(counts, max_words + 1) >= mass
+
+
+@AGREE
+@given(sentences_strategy, st.integers(min_value=1, max_value=3))
+def test_sentence_probability_mass_tends_to_one(train, n):
+    # what is missing is p(a sentence longer than 100 words): at most (7/8)^100 = 2e-6 with these sentences
+    counts = by_hand.count_ngrams(train, n)
+    assert by_hand.sentence_probability_mass(counts, 100) == pytest.approx(1.0, abs=1e-5)
+
+
+# -- Good-Turing and Katz (lesson 02) ------------------------------------------------------------------------
+def test_good_turing_count_by_hand():
+    counts = Counter({("x", str(i)): c for i, c in enumerate([1, 1, 1, 1, 2, 2, 3, 4])})  # n1..n4 = 4, 2, 1, 1
+    assert [by_hand.good_turing_count(counts, r) for r in (1, 2, 3, 4)] == [1.0, 1.5, 4.0, 0.0]
+    with pytest.raises(ValueError):
+        by_hand.good_turing_count(counts, 5)  # n_5 = 0
+
+
+def test_katz_discount_by_hand():
+    # tests/test_ngram_models.py's counts: n1..n6 = 10, 4, 2, 1, 1, 1, so C = 6 * 1 / 10 = 0.6
+    counts = Counter({("x", str(i)): c for i, c in enumerate([1] * 10 + [2] * 4 + [3] * 2 + [4, 5, 6])})
+    assert [by_hand.katz_discount(counts, r) for r in range(1, 8)] == pytest.approx(
+        [0.5, 0.375, 1 / 6, 1.0, 1.0, 1.0, 1.0])
+    # r*/r = 2 * 3 / 10 = C = 6 / 10: d_1 = 0 exactly, unusable, so 1
+    tie = Counter({("x", str(i)): c for i, c in enumerate([1] * 10 + [2] * 3 + [3] * 2 + [4, 5, 6])})
+    assert by_hand.katz_discount(tie, 1) == 1.0
+    assert by_hand.katz_discount(counts, 1, k=1) == 1.0  # k = 1: d_1 = 0 always
+
+
+@given(st.lists(st.integers(min_value=1, max_value=9), max_size=60), st.integers(min_value=1, max_value=6))
+def test_katz_discounts_match_the_library(count_values, k):
+    counts = {("w", str(i)): c for i, c in enumerate(count_values)}
+    library = good_turing_discounts(np.array(count_values, dtype=np.int64), max_count=k)
+    for r in range(1, k + 3):
+        assert by_hand.katz_discount(counts, r, k) == library[min(r, k + 1)], (r, k)
+
+
+@AGREE
+@given(sentences_strategy)
+def test_katz_discounts_match_the_library_model(train):
+    """The discounts KatzBackoff (order 3) fits for its unigrams and bigrams are katz_discount's on count_ngrams
+    (its trigram table holds one <s> per sentence, not the two of count_ngrams: its counts of counts differ)."""
+    model = KatzBackoff(order=3).fit(toy_corpus(train))
+    for order in (1, 2):
+        counts = by_hand.count_ngrams(train, order)
+        assert model.good_turing[order] == [by_hand.katz_discount(counts, r) for r in range(1, 6)], order
+
+
+def test_a_katz_discount_of_exactly_zero_is_not_rounded_above_zero():
+    """n1..n6 = 7, 1, 14, 9, 1, 1: for r = 3, r*/r = 4 * 9 / 14 / 3 = 6/7 = (k+1) n6 / n1 exactly, so d_3 = 0
+    (unusable: 1); computed in floats, d_3 comes out as 7.8e-16, a discount that would leave the trigrams seen
+    three times almost no probability."""
+    values = [1] * 7 + [2] + [3] * 14 + [4] * 9 + [5, 6]
+    counts = {("w", str(i)): c for i, c in enumerate(values)}
+    assert by_hand.katz_discount(counts, 3) == 1.0
+    assert good_turing_discounts(np.array(values))[3] == 1.0
+    n1, n3, n4, n6 = 7, 14, 9, 1
+    assert (4 * n4 / n3 / 3 - 6 * n6 / n1) / (1 - 6 * n6 / n1) != 0.0  # what floats alone would decide

@@ -1,13 +1,14 @@
-"""Lesson 01 exercises: counting N-grams, maximum likelihood, perplexity and sampling.
+"""Lesson 01 exercises: counting N-grams, maximum likelihood, the total probability of all sentences,
+perplexity and sampling.
 
-Write the five functions below (replace each ``raise NotImplementedError``), then grade them:
+Write the six functions below (replace each ``raise NotImplementedError``), then grade them:
 
     lmcourse grade 01                       # a score table: points and a reason for each failure
     pytest lessons/01_ngram_counting        # the same checks, as pytest tests
 
 Each function is checked against the library's answer (``lmcourse.ngram.by_hand``) on fixed cases and on a
-few dozen generated inputs. Standard library only (``collections.Counter`` and ``math`` are all you need);
-read the notebook of this lesson first.
+few dozen generated inputs. Standard library only (``collections.Counter``, ``math`` and ``itertools`` are all
+you need); read the notebook of this lesson first.
 
 Conventions used by every function:
 
@@ -20,7 +21,8 @@ Conventions used by every function:
 
 from __future__ import annotations
 
-import math  # noqa: F401  (you will need it)
+import itertools  # noqa: F401  (you will need them)
+import math  # noqa: F401
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -74,6 +76,31 @@ def sentence_logprob(counts: Mapping[tuple[str, ...], int], sentence: Sequence[s
     -0.6931
     """
     raise NotImplementedError("write sentence_logprob")
+
+
+def sentence_probability_mass(counts: Mapping[tuple[str, ...], int], max_words: int) -> float:
+    """The total probability of all sentences of at most ``max_words`` words, a ``float`` (2 points).
+
+        sum over m = 0 .. max_words of  sum over all words w1 .. wm of  p(w1 ... wm </s>)
+
+    p(w1 ... wm </s>) is the MLE probability of ``sentence_logprob`` (the exponential of it): a product of
+    m + 1 probabilities, the last one p(</s> | the n-1 tokens before it). m = 0 is the empty sentence, whose
+    only probability is p(</s> | <s> ... <s>). The words w_i range over every token that ``counts`` predicts
+    (the last token of an n-gram) other than ``</s>``; ``<s>`` is never predicted, so it is not one of them.
+
+    This is the check that the model is a probability distribution over *sentences*: the total is at most 1,
+    and grows towards 1 as ``max_words`` grows (what is missing is the probability of the longer sentences).
+    It works because every sentence ends in ``</s>``: a sentence of m words is the event "the model stops
+    after m words", and sentences of different lengths exclude each other. Forget the final p(</s> | ...)
+    and the total is 1 or more. The graded cases are small (at most 259 sentences to add up), so adding up
+    ``math.exp(sentence_logprob(counts, sentence))`` over every sentence is fast enough
+    (``itertools.product(words, repeat=m)`` gives the sentences of m words; ``math.exp(-math.inf)`` is 0.0).
+
+    >>> counts = count_ngrams([["a", "a"]], 2)      # p(a | <s>) = 1, p(a | a) = 1/2, p(</s> | a) = 1/2
+    >>> [sentence_probability_mass(counts, m) for m in range(4)]      # 0, then 1/2, 1/2 + 1/4, ...
+    [0.0, 0.5, 0.75, 0.875]
+    """
+    raise NotImplementedError("write sentence_probability_mass")
 
 
 def perplexity_from_logprobs(log_probs: Sequence[float]) -> float:

@@ -1,6 +1,7 @@
-"""Lesson 02 exercises: add-k, continuation counts, interpolated Kneser-Ney, modified KN discounts.
+"""Lesson 02 exercises: add-k, Good-Turing and Katz discounts, continuation counts, interpolated Kneser-Ney,
+modified KN discounts.
 
-Write the five functions below (replace each ``raise NotImplementedError``), then grade them:
+Write the seven functions below (replace each ``raise NotImplementedError``), then grade them:
 
     lmcourse grade 02                       # a score table: points and a reason for each failure
     pytest lessons/02_smoothing             # the same checks, as pytest tests
@@ -55,6 +56,48 @@ def add_k_probability(counts: Counts, word: str, context: Sequence[str], k: floa
     0.2857142857142857
     """
     raise NotImplementedError("write add_k_probability")
+
+
+def good_turing_count(counts: Counts, r: int) -> float:
+    """Good-Turing's adjusted count r* for the n-grams seen ``r`` times, a ``float`` (1 point):
+
+        r* = (r + 1) * n_{r+1} / n_r
+
+    n_r is a *count of counts*: the number of n-grams (keys of ``counts``) seen exactly r times, so count how
+    often each value of ``counts`` occurs (a ``Counter`` of ``counts.values()``). In every graded case some
+    n-gram was seen r times (n_r > 0); n_{r+1} may be 0 (then r* = 0.0). An n-gram seen r times in training
+    is expected about r* times in new text of the same size (Good 1953): fewer than r.
+
+    >>> counts = {("x", str(i)): c for i, c in enumerate([1, 1, 1, 1, 2, 2, 3, 4])}   # n1..n4 = 4, 2, 1, 1
+    >>> good_turing_count(counts, 1), good_turing_count(counts, 2)       # 2 * 2 / 4, 3 * 1 / 2
+    (1.0, 1.5)
+    """
+    raise NotImplementedError("write good_turing_count")
+
+
+def katz_discount(counts: Counts, r: int, k: int = 5) -> float:
+    """Katz's discount d_r for the n-grams of ``counts`` seen ``r`` times, a ``float`` (2 points).
+
+    Katz (1987) trusts the counts above k (the library's Katz backoff uses k = 5) and discounts the others
+    with Good-Turing: an n-gram seen r times counts d_r * r, with
+
+        d_r = (r*/r - C) / (1 - C)      for 1 <= r <= k,        C = (k + 1) * n_{k+1} / n_1
+        d_r = 1                         for r > k
+
+    where r* = (r + 1) * n_{r+1} / n_r as in ``good_turing_count`` and n_r is the number of n-grams seen
+    exactly r times. Plain Good-Turing would use d_r = r*/r for every r; C corrects for leaving the counts
+    above k alone, so that the mass the discounts free is still n_1 / N.
+
+    The estimate cannot always be used. Return 1.0 (no discount) when n_1 = 0 or n_r = 0, when C >= 1, and
+    when d_r is not in the range 0 < d_r <= 1 (a d_r of exactly 0, when r*/r = C, gives 1.0 too).
+    Floating-point rounding can put a d_r of exactly 0 just above or below 0; whole numbers cannot: with C < 1,
+    d_r > 0 exactly when (r+1) n_{r+1} n_1 > r n_r (k+1) n_{k+1}, and d_r <= 1 exactly when (r+1) n_{r+1} <= r n_r.
+
+    >>> counts = {("x", str(i)): c for i, c in enumerate([1] * 10 + [2] * 4 + [3] * 2 + [4, 5, 6])}
+    >>> [round(katz_discount(counts, r), 4) for r in range(1, 7)]   # n1..n6 = 10, 4, 2, 1, 1, 1: C = 0.6
+    [0.5, 0.375, 0.1667, 1.0, 1.0, 1.0]
+    """
+    raise NotImplementedError("write katz_discount")
 
 
 def continuation_count(bigram_counts: Counts, word: str) -> int:

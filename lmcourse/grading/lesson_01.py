@@ -61,6 +61,16 @@ def sentence_logprob_cases(draw):
 
 
 @st.composite
+def mass_cases(draw):
+    """Counts of order 1 to 3 of a few short sentences of at most 4 different words, and max_words 0 to 3:
+    at most 4^0 + ... + 4^3 = 85 sentences to add up, so that summing over every sentence is fast enough."""
+    words = draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=4, unique=True))
+    train = draw(st.lists(st.lists(st.sampled_from(words), max_size=5), min_size=1, max_size=5))
+    n = draw(st.integers(min_value=1, max_value=3))
+    return Case((by_hand.count_ngrams(train, n), draw(st.integers(min_value=0, max_value=3))))
+
+
+@st.composite
 def sample_cases(draw):
     counts, context = draw(counts_with_contexts(seen_only=True))
     return Case((counts, context, draw(uniform_numbers)))
@@ -131,6 +141,25 @@ EXERCISES = [
         generated_cases=sentence_logprob_cases(),
         returns=float,
         compare=close(rel_tol=1e-9, abs_tol=1e-9),
+    ),
+    Exercise(
+        name="sentence_probability_mass",
+        points=2,
+        reference=by_hand.sentence_probability_mass,
+        summary="sum of p(w1 .. wm </s>) over every sentence of at most max_words words: at most 1",
+        fixed_cases=[
+            Case((TOY_BIGRAMS, 0)),  # no empty sentence in TOY: 0.0
+            Case((TOY_BIGRAMS, 3)),
+            Case((by_hand.count_ngrams([["a"], []], 2), 0)),  # the empty sentence: p(</s> | <s>) = 1/2
+            Case((by_hand.count_ngrams([["a", "a"]], 2), 4)),  # 1 - (1/2)^4: the model loops on "a"
+            Case((by_hand.count_ngrams([["a", "b"]], 1), 2)),  # unigrams: 1 - (2/3)^3
+            Case((by_hand.count_ngrams([["a", "b"], ["b"]], 1), 3)),
+            Case((TOY_TRIGRAMS, 3)),
+            Case((by_hand.count_ngrams([["a", "b", "a"], ["b", "b"]], 3), 3)),
+        ],
+        generated_cases=mass_cases(),
+        returns=float,
+        compare=close(rel_tol=1e-9, abs_tol=1e-12),
     ),
     Exercise(
         name="perplexity_from_logprobs",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from lmcourse.grading.case import short_repr
@@ -76,6 +77,47 @@ def discount_cases(draw):
     return Case(({("w", f"v{i}"): value for i, value in enumerate(values)},))
 
 
+@st.composite
+def counts_with_falling_counts_of_counts(draw, up_to: int = 8):
+    """N-gram counts whose counts of counts n_1 >= n_2 >= ... >= n_up_to fall: most often by a ratio like
+    real ones (n_{r+1} about 0.25 to 0.8 n_r), else at random, now and then with a gap (n_r = 0, after which
+    n_{r+1} is 0 or 1); plus a few larger counts."""
+    by_ratio = draw(st.integers(0, 3)) > 0
+    n = [draw(st.integers(min_value=20, max_value=120) if by_ratio else st.integers(min_value=1, max_value=40))]
+    for _ in range(2, up_to + 1):
+        if by_ratio:
+            n.append(round(n[-1] * draw(st.sampled_from([0.25, 0.35, 0.45, 0.55, 0.65, 0.8]))))
+        else:
+            n.append(draw(st.integers(min_value=0, max_value=max(n[-1], 1))))
+    larger = draw(st.lists(st.integers(min_value=up_to + 1, max_value=30), max_size=4))
+    values = [r for r, n_r in enumerate(n, start=1) for _ in range(n_r)] + larger
+    return {("w", f"v{i}"): value for i, value in enumerate(values)}
+
+
+@st.composite
+def good_turing_cases(draw):
+    counts = draw(counts_with_falling_counts_of_counts())
+    return Case((counts, draw(st.sampled_from(sorted(set(counts.values()))))))  # a count r with n_r > 0
+
+
+def katz_tie(counts, r: int, k: int) -> bool:
+    """Whether r*/r = (k+1) n_{k+1} / n_1 exactly (d_r = 0, so 1 is used) for a usable estimate: rounding may
+    then put a float computation of d_r on either side of 0. The fixed cases hold ties whose float d_r is
+    exactly 0; the generated cases have none."""
+    n = by_hand.count_of_counts(counts, up_to=k + 1)
+    return (r <= k and n[1] > 0 and n[r] > 0 and (k + 1) * n[k + 1] < n[1]
+            and (r + 1) * n[r + 1] * n[1] == r * n[r] * (k + 1) * n[k + 1])
+
+
+@st.composite
+def katz_cases(draw):
+    counts = draw(counts_with_falling_counts_of_counts())
+    k = draw(st.sampled_from([5, 5, 5, 1, 2, 3, 4, 6]))  # the library's k = 5 most often
+    r = draw(st.integers(min_value=1, max_value=k + 2) if draw(st.integers(0, 4)) == 0 else st.integers(1, k))
+    assume(not katz_tie(counts, r, k))
+    return Case((counts, r, k))
+
+
 def close_triple(expected: Any, actual: Any) -> str | None:
     """A tuple of three numbers, each equal up to rounding."""
     if not isinstance(actual, tuple) or len(actual) != 3:
@@ -89,6 +131,16 @@ def close_triple(expected: Any, actual: Any) -> str | None:
 
 
 HAND_COUNTS = Counter({("x", str(i)): c for i, c in enumerate([1, 1, 1, 1, 2, 2, 3, 4])})  # n1..n4 = 4, 2, 1, 1
+
+
+def counts_of_counts(*n: int) -> Counter:
+    """Bigram counts with n[0] bigrams seen once, n[1] seen twice, ... (the counts of counts n_1, n_2, ...)."""
+    values = [r for r, n_r in enumerate(n, start=1) for _ in range(n_r)]
+    return Counter({("x", f"v{i}"): value for i, value in enumerate(values)})
+
+
+KATZ_COUNTS = counts_of_counts(10, 4, 2, 1, 1, 1)  # tests/test_ngram_models.py: d_1..d_3 = 0.5, 0.375, 1/6
+BROWN_LIKE = counts_of_counts(100, 40, 20, 12, 8, 6, 5)  # falling like Brown's: every d_r in (0, 1)
 
 EXERCISES = [
     Exercise(
@@ -107,6 +159,53 @@ EXERCISES = [
             Case((TOY_UNIGRAMS, "<unk>", (), 2.0, TOY_V)),
         ],
         generated_cases=add_k_cases(),
+        returns=float,
+        compare=close(rel_tol=1e-9, abs_tol=1e-12),
+    ),
+    Exercise(
+        name="good_turing_count",
+        points=1,
+        reference=by_hand.good_turing_count,
+        summary="r* = (r + 1) n_{r+1} / n_r, n_r = the number of n-grams seen exactly r times",
+        fixed_cases=[
+            Case((HAND_COUNTS, 1)),
+            Case((HAND_COUNTS, 2)),
+            Case((HAND_COUNTS, 4)),  # n_5 = 0: r* = 0
+            Case((KATZ_COUNTS, 1)),
+            Case((KATZ_COUNTS, 3)),
+            Case((TOY_BIGRAMS, 1)),
+            Case((TOY_UNIGRAMS, 1)),  # no word seen twice: r* = 0
+            Case((Counter({("a",): 3, ("b",): 3, ("c",): 4}), 3)),
+        ],
+        generated_cases=good_turing_cases(),
+        returns=float,
+        compare=close(rel_tol=1e-9, abs_tol=1e-12),
+    ),
+    Exercise(
+        name="katz_discount",
+        points=2,
+        reference=by_hand.katz_discount,
+        summary="d_r = (r*/r - (k+1) n_{k+1}/n_1) / (1 - (k+1) n_{k+1}/n_1) for r <= k, else 1; 1 if unusable",
+        fixed_cases=[
+            Case((KATZ_COUNTS, 1, 5)),  # 0.5
+            Case((KATZ_COUNTS, 2, 5)),  # 0.375
+            Case((KATZ_COUNTS, 3, 5)),  # 1/6
+            Case((KATZ_COUNTS, 4, 5)),  # 1.625 > 1: 1
+            Case((KATZ_COUNTS, 6, 5)),  # above k: 1
+            Case((BROWN_LIKE, 1, 5)),
+            Case((BROWN_LIKE, 4, 5)),
+            Case((BROWN_LIKE, 6, 5)),  # above k: 1, though the formula would give 0.957
+            Case((counts_of_counts(100, 20, 10), 2, 1)),  # above k = 1: 1, though the formula would give 0.583
+            Case((BROWN_LIKE, 3, 4)),
+            Case((counts_of_counts(10, 4, 0, 1, 1, 1), 3, 5)),  # n_3 = 0: 1
+            Case((counts_of_counts(10, 4, 0, 1, 1, 1), 2, 5)),  # n_3 = 0, so r* = 0 and d_2 < 0: 1
+            Case((counts_of_counts(10, 6, 5), 1, 2)),  # (k+1) n_{k+1} / n_1 = 1.5 >= 1: 1 (not 0.6)
+            Case((counts_of_counts(9, 4, 3), 1, 2)),  # (k+1) n_{k+1} / n_1 = 1 exactly: 1
+            Case((counts_of_counts(0, 3, 2, 1), 2, 2)),  # n_1 = 0: 1
+            Case((KATZ_COUNTS, 1, 1)),  # k = 1: d_1 = 0 always, so 1
+            Case((counts_of_counts(10, 3, 2, 1, 1, 1), 1, 5)),  # r*/r = 6/10 = (k+1) n_6 / n_1: d_1 = 0, so 1
+        ],
+        generated_cases=katz_cases(),
         returns=float,
         compare=close(rel_tol=1e-9, abs_tol=1e-12),
     ),

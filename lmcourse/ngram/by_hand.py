@@ -28,7 +28,10 @@ probabilities: ``c(<s> <s> w) = c(<s> w)`` and ``c(<s> <s>)`` = the number of se
 
 References: D. Jurafsky and J. H. Martin, *Speech and Language Processing* (3rd ed. draft), ch. 3;
 S. F. Chen and J. Goodman, "An Empirical Study of Smoothing Techniques for Language Modeling" (1998);
-R. Kneser and H. Ney, "Improved backing-off for M-gram language modeling" (1995).
+R. Kneser and H. Ney, "Improved backing-off for M-gram language modeling" (1995); I. J. Good, "The population
+frequencies of species and the estimation of population parameters", Biometrika (1953); S. M. Katz,
+"Estimation of probabilities from sparse data for the language model component of a speech recognizer",
+IEEE Trans. ASSP (1987).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 BOS = "<s>"
 EOS = "</s>"
@@ -156,13 +159,54 @@ def sample_next_word(counts: NgramCounts, context: Sequence[str], u: float) -> s
     return sorted(seen)[-1]  # u within rounding of 1
 
 
-def generate_sentence(counts: NgramCounts, rng: random.Random, max_words: int = 30) -> list[str]:
-    """Sample a sentence (without its ``</s>``) word by word from the MLE model, as Shannon (1948) did."""
+def sentence_probability_mass(counts: NgramCounts, max_words: int) -> float:
+    """The total probability of all sentences of at most ``max_words`` words under the MLE model of ``counts``:
+
+        sum over m = 0 .. max_words of  sum over all words w1 .. wm of  p(w1 ... wm </s>)
+
+    where p(w1 ... wm </s>) is the product of the m + 1 probabilities of :func:`sentence_logprob`, the last
+    one p(</s> | ...), and the words range over every token that ``counts`` predicts other than ``</s>``.
+    Because every sentence ends in ``</s>``, a sentence of m words is the event "the model stops after m
+    words": sentences of different lengths exclude each other and the total is at most 1. It grows towards 1
+    with ``max_words``; what it lacks is the probability of the sentences longer than ``max_words``. Leave the
+    final p(</s> | ...) out and each p(w1 ... wm) becomes the probability that the sentence *goes on* for
+    at least m words: the total is then 1 or more (and tends to 1 + the mean sentence length).
+
+    Computed length by length (the forward algorithm): the probability of each context after m words,
+    sentence not yet ended; the same number as summing ``exp(sentence_logprob)`` over all V^m sentences.
+    """
+    n = len(next(iter(counts)))
+    not_ended = {(BOS,) * (n - 1): 1.0}  # context after m words -> probability, sentence not ended yet
+    total = 0.0
+    for m in range(max_words + 1):
+        going_on: dict[tuple[str, ...], float] = {}
+        for context, probability in not_ended.items():
+            seen = followers(counts, context)
+            context_total = sum(seen.values())
+            for word, count in seen.items():
+                p = probability * count / context_total
+                if word == EOS:
+                    total += p  # a sentence of m words
+                elif m < max_words:
+                    following = (context + (word,))[1:]  # the last n-1 tokens ((): unigrams)
+                    going_on[following] = going_on.get(following, 0.0) + p
+        not_ended = going_on
+    return total
+
+
+def generate_sentence(counts: NgramCounts, rng: random.Random, max_words: int = 30,
+                      sample: Callable[[NgramCounts, Sequence[str], float], str] | None = None) -> list[str]:
+    """Sample a sentence (without its ``</s>``) word by word from the MLE model, as Shannon (1948) did.
+
+    Each word is drawn by ``sample(counts, context, u)`` (default :func:`sample_next_word`) with
+    ``u = rng.random()``.
+    """
+    sample = sample_next_word if sample is None else sample
     n = len(next(iter(counts)))
     history = [BOS] * (n - 1)
     sentence: list[str] = []
     while len(sentence) < max_words:
-        word = sample_next_word(counts, history[len(history) - (n - 1):] if n > 1 else (), rng.random())
+        word = sample(counts, tuple(history[len(history) - (n - 1):]) if n > 1 else (), rng.random())
         if word == EOS:
             break
         sentence.append(word)
@@ -238,6 +282,54 @@ def count_of_counts(counts: NgramCounts, up_to: int = 4) -> list[int]:
     """[n_0, n_1, ..., n_up_to]: n_r = the number of n-grams seen exactly r times (n_0 = 0)."""
     histogram = Counter(counts.values())
     return [0] + [histogram.get(r, 0) for r in range(1, up_to + 1)]
+
+
+def good_turing_count(counts: NgramCounts, r: int) -> float:
+    """Good-Turing's adjusted count (Good 1953) for the n-grams seen ``r`` times:
+
+        r* = (r + 1) * n_{r+1} / n_r
+
+    where n_r is the number of n-grams in ``counts`` seen exactly r times. An n-gram seen r times is
+    expected to occur about r* times in new text of the same size (usually fewer than r), and the mass taken
+    from all seen n-grams, n_1 / N, is Good-Turing's probability of an n-gram never seen. Needs n_r > 0.
+    """
+    n = count_of_counts(counts, up_to=r + 1)
+    if n[r] == 0:
+        raise ValueError(f"no n-gram was seen exactly {r} times (n_{r} = 0): r* is not defined")
+    return (r + 1) * n[r + 1] / n[r]
+
+
+KATZ_K = 5  # Katz (1987): counts above k are reliable and not discounted (lmcourse.ngram.katz)
+
+
+def katz_discount(counts: NgramCounts, r: int, k: int = KATZ_K) -> float:
+    """Katz's discount d_r for the n-grams of ``counts`` seen ``r`` times (Katz 1987; Jurafsky & Martin):
+
+        d_r = (r*/r - (k+1) n_{k+1} / n_1) / (1 - (k+1) n_{k+1} / n_1)      for 1 <= r <= k
+        d_r = 1                                                             for r > k
+
+    with r* = :func:`good_turing_count` and n_r as there. A count r becomes d_r * r. The term
+    (k+1) n_{k+1} / n_1 renormalizes: the counts above k keep their value, and the mass the discounted counts
+    1..k give up is still n_1 / N, Good-Turing's estimate of the unseen mass. Where the estimate is unusable
+    d_r = 1 (no discount), as :func:`lmcourse.ngram.katz.good_turing_discounts` does: when n_1 = 0 or n_r = 0,
+    when (k+1) n_{k+1} >= n_1, and when d_r would not be in (0, 1]. Whether 0 < d_r <= 1 is decided in whole
+    numbers, so that a d_r of exactly 0 is not taken for a tiny positive one through rounding:
+
+        d_r > 0   <=>  (r+1) n_{r+1} n_1 > r n_r (k+1) n_{k+1}          d_r <= 1  <=>  (r+1) n_{r+1} <= r n_r
+
+    The library's models count one ``<s>`` per sentence (see the module docstring): for unigrams and bigrams
+    their counts of counts are those of :func:`count_ngrams`, and so are these discounts.
+    """
+    if r > k:
+        return 1.0
+    n = count_of_counts(counts, up_to=k + 1)
+    if n[1] == 0 or n[r] == 0 or (k + 1) * n[k + 1] >= n[1]:
+        return 1.0
+    if (r + 1) * n[r + 1] * n[1] <= r * n[r] * (k + 1) * n[k + 1] or (r + 1) * n[r + 1] > r * n[r]:
+        return 1.0
+    r_star = (r + 1) * n[r + 1] / n[r]
+    common = (k + 1) * n[k + 1] / n[1]
+    return (r_star / r - common) / (1 - common)
 
 
 def modified_kn_discounts(counts: NgramCounts) -> tuple[float, float, float]:

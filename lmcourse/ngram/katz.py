@@ -34,19 +34,25 @@ KATZ_MAX_DISCOUNTED_COUNT = 5
 
 
 def good_turing_discounts(counts: np.ndarray, max_count: int = KATZ_MAX_DISCOUNTED_COUNT) -> np.ndarray:
-    """d_r for r = 0..max_count+1 (d_0 unused, d_r = 1 for r > max_count), Katz's formula above."""
-    n = NgramCounts.count_of_counts(counts, up_to=max_count + 1).astype(np.float64)
+    """d_r for r = 0..max_count+1 (d_0 unused, d_r = 1 for r > max_count), Katz's formula above.
+
+    d_r = 1 where the formula cannot be used: n_1 = 0, n_r = 0, (K+1) n_{K+1} >= n_1, or d_r outside (0, 1].
+    Whether 0 < d_r <= 1 is decided in whole numbers (``by_hand.katz_discount`` writes it out), so that a d_r
+    of exactly 0 does not come out of rounding as a tiny positive discount.
+    """
+    n = [int(x) for x in NgramCounts.count_of_counts(counts, up_to=max_count + 1)]  # Python ints: no overflow
     d = np.ones(max_count + 2)
-    if n[1] == 0:
+    k = max_count
+    if n[1] == 0 or (k + 1) * n[k + 1] >= n[1]:
         return d
-    common = (max_count + 1) * n[max_count + 1] / n[1]
-    for r in range(1, max_count + 1):
-        if n[r] == 0 or common >= 1:
+    common = (k + 1) * n[k + 1] / n[1]
+    for r in range(1, k + 1):
+        positive = (r + 1) * n[r + 1] * n[1] > r * n[r] * (k + 1) * n[k + 1]  # r*/r > common
+        at_most_one = (r + 1) * n[r + 1] <= r * n[r]  # r* <= r
+        if n[r] == 0 or not (positive and at_most_one):
             continue
         r_star = (r + 1) * n[r + 1] / n[r]
-        value = (r_star / r - common) / (1 - common)
-        if 0 < value <= 1:
-            d[r] = value
+        d[r] = (r_star / r - common) / (1 - common)
     return d
 
 
