@@ -17,6 +17,8 @@ from lesson_checks import (
     prepared_exercises,
 )
 
+from lmcourse.grading.runner import Target, grade_target
+
 # What the planted bugs use besides the reference functions.
 BUG_IMPORTS = "from collections import Counter\nimport math\n"
 
@@ -323,3 +325,42 @@ def test_pytest_in_the_lesson_folder_grades_the_stubs():
 
 def test_a_copy_of_the_lesson_folder_grades_its_own_exercises(tmp_path, capsys):
     check_a_copy_of_the_lesson_folder_grades_its_own_file("02", tmp_path, capsys)
+
+
+def test_a_wrong_helper_costs_only_its_own_points(prepared, tmp_path):
+    """continuation_count off by one: 1 point lost, not the 6 of the exercises that call it (they are graded
+    with the library's continuation_count in place of the learner's)."""
+    buggy = '''
+        def continuation_count(bigram_counts, word):
+            return 1 + sum(1 for (_, w), c in bigram_counts.items() if w == word and c > 0)
+
+        def continuation_probability(bigram_counts, word):  # right, but calls the wrong helper
+            distinct = sum(1 for c in bigram_counts.values() if c > 0)
+            return continuation_count(bigram_counts, word) / distinct if distinct else 0.0
+
+        def interpolated_kn_probability(bigram_counts, word, context, discount):  # the same
+            (v,) = context
+            after = {w: c for (u, w), c in bigram_counts.items() if u == v and c > 0}
+            total = sum(after.values())
+            if total == 0:
+                return continuation_probability(bigram_counts, word)
+            seen = max(after.get(word, 0) - discount, 0) / total
+            return seen + discount * len(after) / total * continuation_probability(bigram_counts, word)
+        '''
+    file = planted_bug_file("02", tmp_path, buggy)
+    results = {r.name: r for r in grade_target(Target.from_file(file), prepared)}
+    assert results["continuation_count"].points == 0
+    for name in ("continuation_probability", "interpolated_kn_probability"):
+        assert results[name].passed, results[name].reason
+    assert sum(r.points for r in results.values()) == sum(p.exercise.points for p in prepared) - 1
+
+
+def test_a_wrong_answer_that_uses_a_helper_says_which_were_substituted(prepared, tmp_path):
+    buggy = '''
+        def continuation_probability(bigram_counts, word):
+            return continuation_count(bigram_counts, word) / max(len(bigram_counts), 1) / 2
+        '''
+    file = planted_bug_file("02", tmp_path, buggy)
+    [result] = grade_target(Target.from_file(file), [p for p in prepared if p.exercise.name ==
+                                                      "continuation_probability"])
+    assert result.points == 0 and "graded with the library's continuation_count in place of yours" in result.reason

@@ -14,7 +14,7 @@ import numbers
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
@@ -96,7 +96,10 @@ class Exercise:
 
     ``name`` is the function's name in the lesson's ``exercises.py``; ``reference`` is the library's
     function that gives the expected answers; ``returns`` is the type the answer must have (checked with
-    ``isinstance``); ``compare(expected, actual)`` decides whether an answer is right.
+    ``isinstance``); ``compare(expected, actual)`` decides whether an answer is right. ``helpers`` names the
+    other exercises the function may call, with their references: while this exercise is graded, the library's
+    versions stand in for the learner's (``continuation_probability`` is graded with the library's
+    ``continuation_count``), so that one mistake costs the points of its own exercise only.
     """
 
     name: str
@@ -108,6 +111,7 @@ class Exercise:
     returns: type | tuple[type, ...] = object
     compare: Comparison = equal
     summary: str = ""
+    helpers: Mapping[str, Callable] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

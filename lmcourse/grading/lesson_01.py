@@ -141,6 +141,7 @@ EXERCISES = [
         generated_cases=sentence_logprob_cases(),
         returns=float,
         compare=close(rel_tol=1e-9, abs_tol=1e-9),
+        helpers={"mle_probability": by_hand.mle_probability},
     ),
     Exercise(
         name="sentence_probability_mass",
@@ -160,6 +161,7 @@ EXERCISES = [
         generated_cases=mass_cases(),
         returns=float,
         compare=close(rel_tol=1e-9, abs_tol=1e-12),
+        helpers={"mle_probability": by_hand.mle_probability, "sentence_logprob": by_hand.sentence_logprob},
     ),
     Exercise(
         name="perplexity_from_logprobs",

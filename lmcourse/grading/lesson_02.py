@@ -208,6 +208,7 @@ EXERCISES = [
         generated_cases=katz_cases(),
         returns=float,
         compare=close(rel_tol=1e-9, abs_tol=1e-12),
+        helpers={"good_turing_count": by_hand.good_turing_count},
     ),
     Exercise(
         name="continuation_count",
@@ -241,6 +242,7 @@ EXERCISES = [
         generated_cases=bigram_word_cases(),
         returns=float,
         compare=close(rel_tol=1e-9, abs_tol=1e-12),
+        helpers={"continuation_count": by_hand.continuation_count},
     ),
     Exercise(
         name="interpolated_kn_probability",
@@ -260,6 +262,8 @@ EXERCISES = [
         generated_cases=kn_cases(),
         returns=float,
         compare=close(rel_tol=1e-9, abs_tol=1e-12),
+        helpers={"continuation_count": by_hand.continuation_count,
+                 "continuation_probability": by_hand.continuation_probability},
     ),
     Exercise(
         name="modified_kn_discounts",

@@ -153,12 +153,14 @@ class WorkerRun:
     ``with`` kills the child and everything it started, whatever state it is in.
     """
 
-    def __init__(self, target: Target, function: str | None, cases: Sequence, limits: Limits):
+    def __init__(self, target: Target, function: str | None, cases: Sequence, limits: Limits,
+                 helpers: dict | None = None):
         self.limits = limits
         self.ending = ""
         self.problem = ""
         self.job = pickle.dumps({"target": target.job(), "function": function, "cases": list(cases),
-                                 "memory_limit": limits.memory, "answer_limit": limits.answer})
+                                 "memory_limit": limits.memory, "answer_limit": limits.answer,
+                                 "helpers": dict(helpers or {})})
         self.output_seen = 0
 
     def __enter__(self) -> WorkerRun:
@@ -293,12 +295,15 @@ def score_exercise(target: Target, prepared: PreparedExercise, limits: Limits | 
     """Run one exercise of ``target`` on all its cases; full points if every answer agrees."""
     exercise, cases = prepared.exercise, prepared.cases
     limits = limits or Limits()
-    with WorkerRun(target, exercise.name, [c.case for c in cases], limits) as run:
+    with WorkerRun(target, exercise.name, [c.case for c in cases], limits, exercise.helpers) as run:
         try:
-            return judge(exercise, cases, run)
+            result = judge(exercise, cases, run)
         except Exception as error:  # noqa: BLE001 -- messages not as the worker writes them: never crash
             return ExerciseResult(exercise.name, 0, exercise.points, f"could not read the answers back "
                                   f"({error!r})", len(cases))
+    if result.reason and exercise.helpers:
+        result.reason += f" (graded with the library's {' and '.join(exercise.helpers)} in place of yours)"
+    return result
 
 
 INLINE_CALL = 400  # characters: a longer call is shown cut, and written in full to a file the reason names

@@ -10,7 +10,8 @@ Run as ``python -m lmcourse.grading.worker``. Two processes come out of it:
 
       {"target": {"file": "/path/exercises.py"} or {"module": "lmcourse.tokens"},
        "function": "tokenize" or None (only import and list the functions),
-       "cases": [Case, ...], "memory_limit": bytes or None, "answer_limit": bytes}
+       "cases": [Case, ...], "memory_limit": bytes or None, "answer_limit": bytes,
+       "helpers": {name: the library's function}: set in the learner's module in place of its own}
 
   caps its memory (``RLIMIT_AS``), imports the target and calls the function on each case in turn.
 
@@ -157,6 +158,8 @@ def serve() -> None:
     if function is None or not callable(function):
         send("missing", f"{shown_name} has no function named {name}")
         return
+    for helper, reference in job.get("helpers", {}).items():  # the library's helpers stand in for the learner's
+        setattr(module, helper, reference)
 
     for index, case in enumerate(job["cases"]):
         send("start", index)
