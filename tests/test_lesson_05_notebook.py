@@ -70,6 +70,8 @@ def test_notebook_runs_and_writes_its_results(executed, summary):
     assert json.loads((results / "comparison" / "results.json").read_text())["finished"]
     assert len(list((results / "comparison" / "log_probs").glob("*.npy"))) == 33 + 6   # the table, the scaling rows
     assert (results / "comparison" / "pairs.tsv").is_file()
+    assert "](perplexity_vs_size.png)" in (results / "comparison" / "results.md").read_text()  # .report()
+    assert (results / "comparison" / "perplexity_vs_size.png").is_file()
 
 
 def test_every_row_is_on_the_same_tokens_and_above_the_floor(summary):

@@ -46,21 +46,6 @@ def command_line(args: argparse.Namespace) -> str:
     return " ".join(shlex.quote(part) for part in parts)
 
 
-def finish(comparison, command: str) -> tuple[list[str], list[str]]:
-    """Write the figures and ``results.md``; returns (figure files, headline table lines)."""
-    from lmcourse.compare.plots import save_figures
-    from lmcourse.compare.report import headline_rows, model_table, write_report
-    from lmcourse.files import atomic_write_text
-
-    results = comparison.results
-    if not results["rows"]:
-        return [], []
-    headline = headline_rows(results["rows"])
-    figures = save_figures(results, comparison.out, headline)
-    atomic_write_text(comparison.out / "results.md", write_report(results, figures, command))
-    return figures, model_table(results, headline)
-
-
 def run(args: argparse.Namespace) -> int:
     from lmcourse.compare.budgets import plan, select
     from lmcourse.compare.runner import Comparison, interrupted_message
@@ -79,14 +64,14 @@ def run(args: argparse.Namespace) -> int:
         comparison.run(on_row=lambda name, row: log(f"  {name}: test perplexity "
                                                      f"{row.get('test_perplexity') or 'n/a'}"), corpus=corpus)
     except KeyboardInterrupt:
-        _, table = finish(comparison, command)
+        _, table = comparison.report(command)
         print("\n".join(table), file=sys.stderr)
         print(f"lmcourse: {interrupted_message(comparison.results, comparison.out)}", file=sys.stderr)
         return 130
     except Exception:  # a model that fails: the report of the rows done so far, then the error itself
-        finish(comparison, command)
+        comparison.report(command)
         raise
-    figures, table = finish(comparison, command)
+    figures, table = comparison.report(command)
     out = Path(comparison.out)
     lines = [*table, "", f"results: {out / 'results.md'} (the report), {out / 'results.json'} (every figure)",
              "figures: " + ", ".join(str(out / name) for name in figures)]

@@ -1,7 +1,8 @@
 """The comparison's figures, from ``results.json`` alone (the only module of the library that uses matplotlib).
 
-Each function draws one figure and returns it; :func:`save_figures` writes those the results have data for,
-as PNG files beside ``results.json``. Every figure has a title, axes labelled with their units and a legend.
+Each function draws one figure (a ``matplotlib.figure.Figure``, made without pyplot) and returns it;
+:func:`save_figures` writes those the results have data for, as PNG files beside ``results.json``. Every
+figure has a title, axes labelled with their units and a legend.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ NGRAM_GRAYS = {2: "0.7", 3: "0.45", 5: "0.15"}  # the N-gram lines of the agreem
 SIZE = (7.5, 4.5)
 
 
-def _plt():
-    import matplotlib
+def new_figure(size: tuple[float, float]):
+    """A matplotlib Figure and its axes, made without pyplot: no window, no global state, and a notebook's
+    inline backend left as it is (the figure is written with ``savefig``, or shown by returning it)."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")  # files only: no window, works without a display
-    import matplotlib.pyplot as plt
-
-    return plt
+    figure = Figure(figsize=size)
+    return figure, figure.subplots()
 
 
 def short_number(value: float, _=None) -> str:
@@ -56,9 +57,8 @@ def unit(results: dict) -> str:
 
 def perplexity_by_model(results: dict, rows: list[dict]):
     """Horizontal bars: test perplexity per model, the entropy floor as a vertical line."""
-    plt = _plt()
     rows = [row for row in rows if row.get("test_perplexity")]
-    figure, axes = plt.subplots(figsize=(SIZE[0], 0.45 * len(rows) + 1.6))
+    figure, axes = new_figure((SIZE[0], 0.45 * len(rows) + 1.6))
     colors = [FAMILY_COLORS.get(row["run"]["kind"] or "ngram", "tab:purple") for row in rows]
     values = [row["test_perplexity"] for row in rows]
     bars = axes.barh([row["label"] for row in rows], values, color=colors)
@@ -81,8 +81,7 @@ def perplexity_by_model(results: dict, rows: list[dict]):
 
 def perplexity_vs_order(results: dict):
     """N-gram test perplexity against N, one line per smoothing (MLE: only the finite points)."""
-    plt = _plt()
-    figure, axes = plt.subplots(figsize=SIZE)
+    figure, axes = new_figure(SIZE)
     rows = results["rows"]
     for smoothing in NGRAM_SMOOTHINGS:
         points = [(n, rows[f"{smoothing}-{n}"].get("test_perplexity")) for n in NGRAM_ORDERS
@@ -107,8 +106,7 @@ def perplexity_vs_order(results: dict):
 
 def learning_curves(results: dict):
     """Valid perplexity of each neural model against wall-clock seconds of training; KN5 as a line."""
-    plt = _plt()
-    figure, axes = plt.subplots(figsize=SIZE)
+    figure, axes = new_figure(SIZE)
     for row in results["rows"].values():
         if row["family"] == "neural" and row["run"]["train_fraction"] == 1.0 and row.get("curve"):
             curve = [point for point in row["curve"] if point["valid_perplexity"] is not None]
@@ -132,8 +130,7 @@ def learning_curves(results: dict):
 
 def perplexity_vs_size(results: dict):
     """Test perplexity against training tokens (log-log), one line per scaled model."""
-    plt = _plt()
-    figure, axes = plt.subplots(figsize=SIZE)
+    figure, axes = new_figure(SIZE)
     bases = {row["name"].split("@")[0] for row in results["rows"].values() if "@" in row["name"]}
     for base in sorted(bases):
         points = sorted((row["train_tokens"], row["test_perplexity"]) for row in results["rows"].values()
@@ -158,8 +155,7 @@ def perplexity_vs_size(results: dict):
 
 def agreement(results: dict):
     """Minimal-pair accuracy against subject-verb distance, one line per model; chance at 0.5."""
-    plt = _plt()
-    figure, axes = plt.subplots(figsize=SIZE)
+    figure, axes = new_figure(SIZE)
     for row in results["rows"].values():
         chosen = row["family"] == "neural" or row["run"]["smoothing"] == "mkn" and row["run"]["order"] in (2, 3, 5)
         if "agreement" not in row or row["run"]["train_fraction"] != 1.0 or not chosen:
@@ -192,13 +188,11 @@ def save_figures(results: dict, out: Path, headline: list[dict]) -> list[str]:
         "agreement.png": (lambda: agreement(results), any("agreement" in row for row in rows)),
     }
     written = []
-    plt = _plt()
     for name, (draw, has_data) in wanted.items():
         if not has_data:
             continue
         figure = draw()
         with atomic_output(out / name, suffix=".png") as tmp:
             figure.savefig(tmp, dpi=120)
-        plt.close(figure)
         written.append(name)
     return written

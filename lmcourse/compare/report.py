@@ -11,13 +11,19 @@ from __future__ import annotations
 import math
 
 from lmcourse.compare.budgets import NGRAM_ORDERS, NGRAM_SMOOTHINGS, REFERENCE, SMOOTHING_NAMES
-from lmcourse.compare.runner import ratio
 
 FIGURES = {"perplexity_by_model.png": "Test perplexity of each model",
            "perplexity_vs_order.png": "N-gram test perplexity against the order",
            "learning_curves.png": "Valid perplexity of the neural models during training",
            "perplexity_vs_size.png": "Test perplexity against the training tokens",
            "agreement.png": "Minimal-pair accuracy against the subject-verb distance"}
+
+
+def ratio(value: float | None, reference: float | None) -> float | None:
+    """value / reference, None where either is missing or infinite."""
+    if value is None or reference is None or not math.isfinite(value) or not math.isfinite(reference):
+        return None
+    return value / reference
 
 
 def fmt(value, digits: int = 2) -> str:

@@ -1,11 +1,14 @@
 """Train and score every row of a budget, one after another, saving each finished row at once.
 
-    results = Comparison("synthetic", "quick", out="results/synthetic").run()
+    comparison = Comparison("synthetic", "quick", out="results/synthetic")
+    results = comparison.run()          # every row, saved to results.json as each finishes
+    comparison.report()                 # results.md and the figures
 
 Each row is the figures of :func:`lmcourse.cli.common.split_figures` (the very function ``lmcourse ngram`` and
 ``lmcourse eval`` report with, so a row equals the single-model command), plus sizes and timings. All rows are
 scored on the same predicted tokens: every model is fitted on (a prefix of) the same train split, with the
-corpus's one vocabulary, and scored on its whole valid and test splits.
+corpus's one vocabulary, and scored on its whole valid and test splits. ``report()`` then writes
+``results.md`` and the figures.
 
 ``results.json`` is rewritten atomically after every row: Ctrl-C, a failing model or a SIGKILL leave the rows
 finished so far, and ``resume=True`` skips them (a neural model stopped half-way continues from its last
@@ -18,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
 import platform
 import time
@@ -184,6 +186,19 @@ class Comparison:
         row["score_seconds"] = round(time.perf_counter() - start, 3)
         return row
 
+    def report(self, command: str = "") -> tuple[list[str], list[str]]:
+        """Write ``results.md`` and the figures of the rows done so far; returns (figure files, the headline
+        table's lines). ``command``: how the run was started, quoted in the report."""
+        from lmcourse.compare.plots import save_figures
+        from lmcourse.compare.report import headline_rows, model_table, write_report
+
+        if not self.results["rows"]:
+            return [], []
+        headline = headline_rows(self.results["rows"])
+        figures = save_figures(self.results, self.out, headline)
+        atomic_write_text(self.out / "results.md", write_report(self.results, figures, command or "(Python)"))
+        return figures, model_table(self.results, headline)
+
     # -- one model ------------------------------------------------------------------------------------------
     @staticmethod
     def _fit_ngram(run: ModelRun, data):
@@ -248,12 +263,6 @@ class Comparison:
 def safe_name(name: str) -> str:
     """A row name as a file name: ``lstm@10%`` -> ``lstm@10pct``."""
     return name.replace("%", "pct").replace("/", "_")
-
-
-def ratio(value: float | None, reference: float | None) -> float | None:
-    if value is None or reference is None or not math.isfinite(value) or not math.isfinite(reference):
-        return None
-    return value / reference
 
 
 def interrupted_message(results: dict, out: Path) -> str:
