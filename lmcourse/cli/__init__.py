@@ -55,19 +55,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as error:
         print(f"lmcourse: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `lmcourse data export brown --split train | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as error:
         if error.errno not in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
             raise
-        where = f" writing {error.filename}" if error.filename else ""
-        print(f"lmcourse: error: {error.strerror}{where}: free some space (or raise the file-size limit) and run "
-              "again; no partial file was kept", file=sys.stderr)
+        if error.filename == "<stdout>" or error.filename is None:
+            what = "writing to stdout: what was written there is incomplete"
+        else:
+            what = f"writing {error.filename}: no partial file was kept"
+        print(f"lmcourse: error: {error.strerror} {what}; free some space (or raise the file-size limit) and run "
+              "again", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("lmcourse: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # e.g. `lmcourse data export brown --split train | head`
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
 
 
 if __name__ == "__main__":

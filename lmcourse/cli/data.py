@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lmcourse.cli.output import emit, log
+from lmcourse.cli.output import emit, log, write_stdout
 from lmcourse.data import SPLITS, UNK_ID, Corpus, EncodedSplit, get_spec, list_corpora, load_corpus
 from lmcourse.data.registry import REGISTRY
 from lmcourse.errors import UserError
@@ -167,7 +167,7 @@ def run_export(args: argparse.Namespace) -> int:
         tokens[UNK_ID] = args.unk_as
     text = "\n".join(split_lines(encoded, tokens, corpus.level)) + "\n"
     if args.out is None:
-        sys.stdout.write(text)
+        write_stdout(text)
     else:
         out = Path(args.out)
         with atomic_output(out) as tmp:
@@ -197,7 +197,7 @@ def run_pairs(args: argparse.Namespace) -> int:
         check_output_path(args.out, "--out")
     pairs = sample_pairs(spec.grammar, args.n, seed=args.seed, balanced=not args.plain)
     if args.out is None:
-        sys.stdout.write("".join(line + "\n" for line in pairs_tsv_lines(pairs)))
+        write_stdout("".join(line + "\n" for line in pairs_tsv_lines(pairs)))
     else:
         write_pairs_tsv(pairs, args.out)
         log(f"wrote {len(pairs):,} minimal pairs from grammar {spec.grammar} (seed {args.seed}) to {args.out}")

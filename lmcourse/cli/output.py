@@ -5,6 +5,7 @@ Progress and logs always go to stderr, so that ``lmcourse ... --json | python -m
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import sys
@@ -26,11 +27,31 @@ def json_safe(value):
 
 def emit(result: dict, as_json: bool, human_lines: Sequence[str]) -> None:
     if as_json:
-        print(json.dumps(json_safe(result), indent=2, allow_nan=False))
+        write_stdout(json.dumps(json_safe(result), indent=2, allow_nan=False) + "\n")
     else:
-        for line in human_lines:
-            print(line)
+        write_stdout("".join(line + "\n" for line in human_lines))
+
+
+def write_stdout(text: str) -> None:
+    """Write ``text`` to stdout in full, or raise ``OSError``.
+
+    Python's text stdout ignores a short write of the file underneath (a file-size limit reached: the rest is
+    silently dropped and the command exits 0), so the bytes go through ``sys.stdout.buffer`` here, written
+    until all are out; a write that makes no progress is the file-size error it is.
+    """
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a replaced stdout (a notebook, a test's capture): its own write
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
     sys.stdout.flush()
+    data = memoryview(text.encode(sys.stdout.encoding or "utf-8", errors=sys.stdout.errors or "strict"))
+    while data:
+        written = buffer.write(data)
+        buffer.flush()  # a short write shows here, not in a later call
+        if not written:
+            raise OSError(errno.EFBIG, "File too large", "<stdout>")
+        data = data[written:]
 
 
 def log(message: str) -> None:
