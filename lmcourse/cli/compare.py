@@ -46,6 +46,19 @@ def command_line(args: argparse.Namespace) -> str:
     return " ".join(shlex.quote(part) for part in parts)
 
 
+def row_summary(row: dict) -> str:
+    """The progress line of a finished row: its test perplexity and how long it took."""
+    value = row.get("test_perplexity")
+    if value is not None:
+        shown = f"{value:.3f}"
+    elif "test perplexity is infinite" in row.get("note", ""):
+        shown = "infinite (a test token of probability 0)"
+    else:
+        shown = "n/a"
+    line = f"test perplexity {shown}, {row.get('train_seconds', row.get('fit_seconds', 0.0)):.1f} s"
+    return line + (" (stopped by the time cap)" if row.get("stopped") == "time budget reached" else "")
+
+
 def run(args: argparse.Namespace) -> int:
     from lmcourse.compare.budgets import plan, select
     from lmcourse.compare.runner import Comparison, interrupted_message
@@ -61,8 +74,7 @@ def run(args: argparse.Namespace) -> int:
     log(f"lmcourse compare: {len(comparison.runs)} models on {args.corpus}, budget {args.budget}; results in "
         f"{comparison.out}/")
     try:
-        comparison.run(on_row=lambda name, row: log(f"  {name}: test perplexity "
-                                                     f"{row.get('test_perplexity') or 'n/a'}"), corpus=corpus)
+        comparison.run(on_row=lambda name, row: log(f"  {name}: {row_summary(row)}"), corpus=corpus)
     except KeyboardInterrupt:
         _, table = comparison.report(command)
         print("\n".join(table), file=sys.stderr)
