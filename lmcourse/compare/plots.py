@@ -51,6 +51,22 @@ def floor_of(results: dict) -> float | None:
     return next((row["floor_perplexity"] for row in results["rows"].values() if row.get("floor_perplexity")), None)
 
 
+def perplexity_axes(figure, axes, results: dict, title: str, xlabel: str, ylabel: str, floor_label: str = ""):
+    """What the line figures of perplexity share: the floor as a dashed line (on a grammar's corpus), a log
+    y-axis labelled in plain numbers, the title, the axis labels and the legend."""
+    floor = floor_of(results)
+    if floor:
+        axes.axhline(floor, color="black", linestyle="--", label=f"entropy floor{floor_label} {floor:.2f}")
+    axes.set_yscale("log")
+    plain_log_scale(axes.yaxis)
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.set_title(title)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
 def unit(results: dict) -> str:
     return "characters" if results.get("corpus_info", {}).get("level") == "char" else "tokens"
 
@@ -90,18 +106,9 @@ def perplexity_vs_order(results: dict):
         if finite:
             label = SMOOTHING_NAMES[smoothing] + (" (∞ at higher orders)" if len(finite) < len(points) else "")
             axes.plot(*zip(*finite), marker="o", label=label)
-    floor = floor_of(results)
-    if floor:
-        axes.axhline(floor, color="black", linestyle="--", label=f"entropy floor {floor:.2f}")
-    axes.set_yscale("log")
-    plain_log_scale(axes.yaxis)
     axes.set_xticks(list(NGRAM_ORDERS))
-    axes.set_xlabel("order N (words of context + 1)")
-    axes.set_ylabel("test perplexity (log scale)")
-    axes.set_title(f"N-gram smoothing against order on {results['corpus']}")
-    axes.legend(fontsize=8)
-    figure.tight_layout()
-    return figure
+    return perplexity_axes(figure, axes, results, f"N-gram smoothing against order on {results['corpus']}",
+                           "order N (words of context + 1)", "test perplexity (log scale)")
 
 
 def learning_curves(results: dict):
@@ -115,17 +122,8 @@ def learning_curves(results: dict):
     reference = results["rows"].get(REFERENCE, {}).get("valid_perplexity")
     if reference:
         axes.axhline(reference, color="tab:gray", linestyle="-.", label=f"KN5 (modified Kneser-Ney) {reference:.2f}")
-    floor = floor_of(results)
-    if floor:
-        axes.axhline(floor, color="black", linestyle="--", label=f"entropy floor (test) {floor:.2f}")
-    axes.set_yscale("log")
-    plain_log_scale(axes.yaxis)
-    axes.set_xlabel("training time (seconds, wall clock)")
-    axes.set_ylabel("valid perplexity (log scale)")
-    axes.set_title(f"Learning curves on {results['corpus']}")
-    axes.legend(fontsize=8)
-    figure.tight_layout()
-    return figure
+    return perplexity_axes(figure, axes, results, f"Learning curves on {results['corpus']}",
+                           "training time (seconds, wall clock)", "valid perplexity (log scale)", " (test)")
 
 
 def perplexity_vs_size(results: dict):
@@ -138,19 +136,10 @@ def perplexity_vs_size(results: dict):
         kind = results["rows"].get(base, {}).get("run", {}).get("kind") or "ngram"
         label = "KN5 (modified Kneser-Ney)" if base == REFERENCE else FAMILY_LABELS.get(base, base)
         axes.plot(*zip(*points), marker="o", color=FAMILY_COLORS.get(kind), label=label)
-    floor = floor_of(results)
-    if floor:
-        axes.axhline(floor, color="black", linestyle="--", label=f"entropy floor {floor:.2f}")
     axes.set_xscale("log")
-    axes.set_yscale("log")
     plain_log_scale(axes.xaxis, short_number)
-    plain_log_scale(axes.yaxis)
-    axes.set_xlabel(f"training {unit(results)} (log scale)")
-    axes.set_ylabel("test perplexity (log scale)")
-    axes.set_title(f"Data scaling on {results['corpus']}: 10%, 30%, 100% of train")
-    axes.legend(fontsize=8)
-    figure.tight_layout()
-    return figure
+    return perplexity_axes(figure, axes, results, f"Data scaling on {results['corpus']}: 10%, 30%, 100% of train",
+                           f"training {unit(results)} (log scale)", "test perplexity (log scale)")
 
 
 def agreement(results: dict):
