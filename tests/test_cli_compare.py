@@ -50,6 +50,7 @@ def test_an_out_that_is_a_file_or_cannot_be_made_is_refused_before_work(tmp_path
     a_file.write_text("")
     assert "is a file" in refused(capsys, ["compare", "--out", str(a_file)])
     assert "cannot be written" in refused(capsys, ["compare", "--out", str(a_file / "below")])
+    assert "--out is empty" in refused(capsys, ["compare", "--out", ""])  # not the current folder
     if os.geteuid() != 0:  # root writes to read-only folders
         locked = tmp_path / "locked"
         locked.mkdir()

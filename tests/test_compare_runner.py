@@ -179,9 +179,11 @@ def test_resume_refuses_another_run(tiny, tmp_path):
     with pytest.raises(UserError, match="does not exist"):
         Comparison("synthetic", "tiny", out=tmp_path / "none", resume=True)
     (tmp_path / "bad").mkdir()
-    (tmp_path / "bad" / RESULTS_FILE).write_text("{not json")
-    with pytest.raises(UserError, match="not a results file"):
-        Comparison("synthetic", "tiny", out=tmp_path / "bad", resume=True)
+    for damaged in ("{not json", '{"corpus": "synthetic", "budget": "tiny", "seed": 0, "rows": {"mkn-1": 5}}',
+                    '{"corpus": "synthetic", "budget": "tiny", "seed": 0, "rows": {"bogus": {}}}', "[]"):
+        (tmp_path / "bad" / RESULTS_FILE).write_text(damaged)
+        with pytest.raises(UserError, match="not a results file"):
+            Comparison("synthetic", "tiny", out=tmp_path / "bad", resume=True)
 
 
 @requires_corpus("brown")
@@ -191,3 +193,20 @@ def test_the_brown_kn5_row_equals_lmcourse_ngram(tmp_path, capsys):
     for key in FIGURES:
         assert results["rows"]["mkn-5"][key] == single[key]
     assert "agreement" not in results["rows"]["mkn-5"] and "pairs" not in results  # brown has no grammar
+
+
+def test_a_missing_or_damaged_log_probs_file_costs_its_interval_only(tiny, capsys):
+    out, results = tiny
+    corpus = load_corpus("synthetic")
+    comparison = Comparison("synthetic", "tiny", out=out, resume=True, progress_bar=False)
+    kept = (out / "log_probs" / "lstm.npy").read_bytes()
+    try:
+        (out / "log_probs" / "lstm.npy").write_bytes(b"not an array")
+        (out / "log_probs" / "rnn.npy").unlink()
+        differences = comparison.paired_differences(corpus)
+    finally:
+        (out / "log_probs" / "lstm.npy").write_bytes(kept)
+        np.save(out / "log_probs" / "rnn.npy", np.zeros(0, dtype=np.float32))  # the next check: a wrong length
+    assert [(d["a"], d["b"]) for d in differences] == [("transformer", "mkn-5")]
+    assert "no interval for rnn - mkn-5" in capsys.readouterr().err
+    assert len(comparison.paired_differences(corpus)) == 3  # lstm back; rnn's file has the wrong length

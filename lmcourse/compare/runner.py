@@ -76,6 +76,8 @@ class Comparison:
                  models: str | None = None, seed: int = 0, resume: bool = False, progress_bar: bool = True):
         self.runs: list[ModelRun] = select(plan(budget, seed), models)
         self.corpus_name, self.budget, self.seed, self.models = corpus, budget, seed, models
+        if out is not None and not str(out).strip():
+            raise UserError("--out is empty: give the folder for the results (default results/<corpus>/)")
         self.out = Path(out) if out is not None else Path("results") / Path(corpus).name
         self.resume, self.progress_bar = resume, progress_bar
         self.results = self._start()
@@ -98,12 +100,18 @@ class Comparison:
             saved = json.loads(path.read_text(encoding="utf-8"))
             same = {key: saved[key] for key in ("corpus", "budget", "seed")}
             rows = dict(saved["rows"])
+            if not all(isinstance(row, dict) and {"family", "run", "label"} <= row.keys() for row in rows.values()):
+                raise ValueError("rows")
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise UserError(f"--resume: {path} is not a results file of lmcourse compare ({type(error).__name__}): "
                             "give another --out, or run without --resume to start over") from None
         if same != {"corpus": self.corpus_name, "budget": self.budget, "seed": self.seed}:
             raise UserError(f"--resume: {path} holds a run with {same}, not corpus {self.corpus_name!r}, budget "
                             f"{self.budget!r}, seed {self.seed}: give the same options, or another --out")
+        unknown = sorted(set(rows) - {run.name for run in plan(self.budget, self.seed)})
+        if unknown:
+            raise UserError(f"--resume: {path} is not a results file of lmcourse compare (rows {unknown} are no "
+                            f"model of budget {self.budget!r}): give another --out, or run without --resume")
         return {**fresh, "started": saved.get("started", fresh["started"]), "rows": rows}
 
     def save(self) -> None:
@@ -162,8 +170,13 @@ class Comparison:
         starts = corpus.split("test").sentence_starts
         differences = []
         for a, b in pairs:
-            log_p = [np.load(self.out / "log_probs" / f"{safe_name(name)}.npy").astype(np.float64) for name in (a, b)]
-            interval = paired_bootstrap(log_p[0], log_p[1], starts, resamples=1000, confidence=0.95, seed=0)
+            files = [self.out / "log_probs" / f"{safe_name(name)}.npy" for name in (a, b)]
+            try:  # the saved files of a resumed run may have been removed or damaged since
+                log_p = [np.load(file).astype(np.float64) for file in files]
+                interval = paired_bootstrap(log_p[0], log_p[1], starts, resamples=1000, confidence=0.95, seed=0)
+            except (OSError, ValueError) as error:
+                log(f"  no interval for {a} - {b}: a file of {files[0].parent} is missing or damaged ({error})")
+                continue
             differences.append({"a": a, "b": b, **interval})
         return differences
 
