@@ -20,7 +20,9 @@ reproducible; each has a time cap as a safety net). Times measured on the 2-core
 
 A data-scaling run trains on a prefix of the train split with the full run's vocabulary, so that every row is
 scored on the same predicted tokens. It gets ``max(fraction, 0.3)`` of the full run's steps: at least as many
-passes over its (smaller) data as the full run, and early stopping on valid keeps its best weights.
+passes over its (smaller) data as the full run, and early stopping on valid keeps its best weights. It is
+evaluated on valid as often as the full run, and its time cap is half the full run's (those evaluations do not
+shrink with the data).
 """
 
 from __future__ import annotations
@@ -107,10 +109,12 @@ def neural_run(kind: str, budget: str, fraction: float = 1.0) -> ModelRun:
         steps = training.get("steps", preset.training.get("steps"))
         share = max(fraction, MIN_STEP_SHARE)
         training["steps"] = math.ceil(steps * share)
-        for key in ("eval_every", "time_budget"):
-            value = training.get(key, preset.training.get(key))
-            if value:
-                training[key] = math.ceil(value * share)
+        eval_every = training.get("eval_every", preset.training.get("eval_every"))
+        if eval_every:
+            training["eval_every"] = math.ceil(eval_every * share)  # as many valid evaluations as the full run
+        time_budget = training.get("time_budget", preset.training.get("time_budget"))
+        if time_budget:  # the cap: the same evaluations take as long as in the full run, so half of its time
+            training["time_budget"] = math.ceil(time_budget * max(share, 0.5))
     name = kind if fraction == 1.0 else f"{kind}@{fraction:.0%}"
     return ModelRun(name, "neural", kind=kind, preset=preset_name, model=model, training=training,
                     train_fraction=fraction)
