@@ -120,13 +120,14 @@ class LanguageModel:
             return np.zeros(0)
         return np.add.reduceat(np.asarray(log_p, dtype=np.float64), split.sentence_starts[:-1])  # each has </s>
 
-    def evaluate(self, split) -> dict:
+    def evaluate(self, split, log_probs: np.ndarray | None = None) -> dict:
         """The course's figures for a split: ``evaluate_log_probs(self.log_probs(split), level=self.level)``
-        (a model fitted on a character corpus also reports ``bits_per_character``)."""
+        (a model fitted on a character corpus also reports ``bits_per_character``). ``log_probs``: this
+        split's ``log_probs(split)``, when the caller has computed them already (not scored twice)."""
         if not self.normalized:
             raise UserError(f"{type(self).__name__} gives scores, not probabilities: it has no perplexity")
         with np.errstate(divide="ignore"):
-            return evaluate_log_probs(self.log_probs(split), level=self.level)
+            return evaluate_log_probs(self.log_probs(split) if log_probs is None else log_probs, level=self.level)
 
     def perplexity(self, split) -> float:
         """exp(-mean natural-log p) over the predicted tokens of ``split`` (``inf`` if one has p = 0)."""

@@ -19,12 +19,12 @@ def floor_report(corpus_name: str, perplexity: float | None, num_tokens: int | N
     return floor_verdict(perplexity, num_tokens, grammar=spec.grammar)
 
 
-def split_figures(model, corpus, splits=SPLITS_REPORTED) -> dict:
+def split_figures(model, corpus, splits=SPLITS_REPORTED, log_probs: dict | None = None) -> dict:
     """``{split}_perplexity``, ``{split}_cross_entropy_bits`` (and bits per character on character corpora)
     for each split the corpus has (None where it is missing, the perplexity is infinite or the model gives
     scores, not probabilities), the predicted tokens per split (``predicted_tokens``: {split: count}), the
     floor verdict on a grammar's corpus, and a ``note`` saying why a figure is missing; any model of
-    :mod:`lmcourse.lm`."""
+    :mod:`lmcourse.lm`. ``log_probs``: {split: ``model.log_probs(split)``} already computed, if any."""
     result: dict = {"predicted_tokens": {}}
     notes = []
     for name in splits:
@@ -35,7 +35,7 @@ def split_figures(model, corpus, splits=SPLITS_REPORTED) -> dict:
         else:
             result["predicted_tokens"][name] = split.num_predicted
             if model.normalized:
-                figures = model.evaluate(split)
+                figures = model.evaluate(split, (log_probs or {}).get(name))
             if figures and not math.isfinite(figures["perplexity"]):
                 figures = {}
                 notes.append(f"{name} perplexity is infinite (reported as null): the model gives probability 0 "

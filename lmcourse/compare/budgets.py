@@ -27,6 +27,7 @@ shrink with the data).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -136,7 +137,7 @@ def plan(budget: str, seed: int = 0) -> list[ModelRun]:
 def with_seed(run: ModelRun, seed: int) -> ModelRun:
     if run.family != "neural":
         return run
-    return ModelRun(**{**run.__dict__, "training": {**run.training, "seed": seed}})
+    return dataclasses.replace(run, training={**run.training, "seed": seed})
 
 
 def select(runs: list[ModelRun], models: str | None) -> list[ModelRun]:

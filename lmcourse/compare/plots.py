@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lmcourse.compare.budgets import NGRAM_ORDERS, NGRAM_SMOOTHINGS, REFERENCE, SMOOTHING_NAMES
+from lmcourse.compare.report import floor_of, scaling_groups
 from lmcourse.files import atomic_output
 
 FAMILY_COLORS = {"ngram": "tab:gray", "rnn": "tab:orange", "lstm": "tab:blue", "transformer": "tab:green"}
@@ -45,10 +46,6 @@ def plain_log_scale(axis, label=None) -> None:
     axis.set_major_locator(LogLocator(subs=tuple(range(1, 10)) if narrow else (1.0, 2.0, 3.0, 5.0)))
     axis.set_major_formatter(FuncFormatter(label or (lambda value, _: f"{value:g}")))
     axis.set_minor_formatter(NullFormatter())
-
-
-def floor_of(results: dict) -> float | None:
-    return next((row["floor_perplexity"] for row in results["rows"].values() if row.get("floor_perplexity")), None)
 
 
 def perplexity_axes(figure, axes, results: dict, title: str, xlabel: str, ylabel: str, floor_label: str = ""):
@@ -129,11 +126,10 @@ def learning_curves(results: dict):
 def perplexity_vs_size(results: dict):
     """Test perplexity against training tokens (log-log), one line per scaled model."""
     figure, axes = new_figure(SIZE)
-    bases = {row["name"].split("@")[0] for row in results["rows"].values() if "@" in row["name"]}
-    for base in sorted(bases):
-        points = sorted((row["train_tokens"], row["test_perplexity"]) for row in results["rows"].values()
-                        if row["name"].split("@")[0] == base and row.get("test_perplexity"))
-        kind = results["rows"].get(base, {}).get("run", {}).get("kind") or "ngram"
+    for base, by_fraction in sorted(scaling_groups(results).items()):
+        points = sorted((row["train_tokens"], row["test_perplexity"]) for row in by_fraction.values()
+                        if row.get("test_perplexity"))
+        kind = next(iter(by_fraction.values()))["run"]["kind"] or "ngram"
         label = "KN5 (modified Kneser-Ney)" if base == REFERENCE else FAMILY_LABELS.get(base, base)
         axes.plot(*zip(*points), marker="o", color=FAMILY_COLORS.get(kind), label=label)
     axes.set_xscale("log")

@@ -26,6 +26,21 @@ def ratio(value: float | None, reference: float | None) -> float | None:
     return value / reference
 
 
+def floor_of(results: dict) -> float | None:
+    """The entropy floor of the corpus's grammar, as the rows report it (None on other corpora)."""
+    return next((row["floor_perplexity"] for row in results["rows"].values() if row.get("floor_perplexity")), None)
+
+
+def scaling_groups(results: dict) -> dict[str, dict[float, dict]]:
+    """{row name: {share of train: row}} for each model with data-scaling rows ("lstm" and "lstm@10%", ...)."""
+    bases = {name.split("@")[0] for name in results["rows"] if "@" in name}
+    groups: dict[str, dict[float, dict]] = {}
+    for name, row in results["rows"].items():
+        if name.split("@")[0] in bases:
+            groups.setdefault(name.split("@")[0], {})[row["run"]["train_fraction"]] = row
+    return groups
+
+
 def fmt(value, digits: int = 2) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "∞" if value is not None else "n/a"
@@ -61,8 +76,7 @@ def headline_rows(rows: dict) -> list[dict]:
 def model_table(results: dict, rows: list[dict]) -> list[str]:
     """model, size, valid and test perplexity, ratios, bits, training time, tokens/s."""
     reference = results["rows"].get(REFERENCE, {}).get("test_perplexity")
-    floor = next((row.get("floor_perplexity") for row in results["rows"].values() if row.get("floor_perplexity")),
-                 None)
+    floor = floor_of(results)
     char = results.get("corpus_info", {}).get("level") == "char"
     header = ["model", "parameters / N-grams", "valid ppl", "test ppl", "test / KN5"]
     header += ["test / floor"] if floor else []
@@ -110,11 +124,7 @@ def order_table(results: dict) -> list[str]:
 
 def scaling_table(results: dict) -> list[str]:
     """Test perplexity of the scaled models at each share of the training sentences."""
-    groups: dict[str, dict[float, dict]] = {}
-    for row in results["rows"].values():
-        base = row["name"].split("@")[0]
-        if "@" in row["name"] or any("@" in other and other.split("@")[0] == base for other in results["rows"]):
-            groups.setdefault(base, {})[row["run"]["train_fraction"]] = row
+    groups = scaling_groups(results)
     if not any(len(by_fraction) > 1 for by_fraction in groups.values()):
         return []
     fractions = sorted({fraction for by_fraction in groups.values() for fraction in by_fraction})
@@ -185,8 +195,7 @@ def write_report(results: dict, figures: list[str], command: str) -> str:
     if test_tokens:
         lines += [f"Every model is scored on the same {test_tokens:,} predicted test tokens (every word and one "
                   f"`</s>` per sentence), with the same vocabulary of {info.get('vocab_size', 0):,} types.", ""]
-    floor = next((row.get("floor_perplexity") for row in results["rows"].values() if row.get("floor_perplexity")),
-                 None)
+    floor = floor_of(results)
     if floor:
         lines += [f"The corpus is sampled from a grammar whose entropy is known exactly: no model can have a test "
                   f"perplexity below the floor, {floor:.3f} (up to sampling noise).", ""]

@@ -30,11 +30,11 @@ from pathlib import Path
 import numpy as np
 
 from lmcourse import __version__
-from lmcourse.cli.common import split_figures
+from lmcourse.cli.common import SPLITS_REPORTED, split_figures
 from lmcourse.cli.output import json_safe, log
 from lmcourse.compare.budgets import ModelRun, plan, select
 from lmcourse.errors import UserError
-from lmcourse.files import atomic_write_bytes, atomic_write_text
+from lmcourse.files import atomic_output, atomic_write_text
 
 RESULTS_FILE = "results.json"
 PAIRS_FILE = "pairs.tsv"
@@ -183,11 +183,12 @@ class Comparison:
     def fit_row(self, run: ModelRun, corpus, pairs) -> dict:
         data = train_prefix(corpus, run.train_fraction)
         start = time.perf_counter()
-        model, training = self._fit_ngram(run, data) if run.family == "ngram" else self._fit_neural(run, data)
+        model, details = self._fit_ngram(run, data) if run.family == "ngram" else self._fit_neural(run, data)
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
+        log_probs = self._score(model, corpus)
         row = {"name": run.name, "label": run.label, "family": run.family, "run": dataclasses.asdict(run),
-               **split_figures(model, corpus), **training,
+               **split_figures(model, corpus, log_probs=log_probs), **details,
                "train_tokens": data.split("train").num_predicted, "fit_seconds": round(fit_seconds, 3)}
         if run.family == "ngram":
             row["tokens_per_second"] = round(row["train_tokens"] / max(fit_seconds, 1e-9), 1)
@@ -195,7 +196,9 @@ class Comparison:
             from lmcourse.compare.agreement import score_pairs
 
             row["agreement"] = score_pairs(model, pairs, corpus.vocab)
-        self._save_log_probs(run.name, model, corpus)
+        if "test" in log_probs:
+            with atomic_output(self.out / "log_probs" / f"{safe_name(run.name)}.npy", suffix=".npy") as tmp:
+                np.save(tmp, log_probs["test"].astype(np.float32))
         row["score_seconds"] = round(time.perf_counter() - start, 3)
         return row
 
@@ -242,17 +245,16 @@ class Comparison:
                        "curve": [{"seconds": e["seconds"], "step": e["step"],
                                   "valid_perplexity": e["valid_perplexity"]} for e in model.training_log]}
 
-    def _save_log_probs(self, name: str, model, corpus) -> None:
-        """Per-token natural-log p of test (float32) for paired comparisons; skipped for scores that are not
+    @staticmethod
+    def _score(model, corpus) -> dict:
+        """{split: per-token natural-log p} of valid and test, computed once for the row's figures and for
+        ``OUT/log_probs/ROW.npy`` (test, float32, for paired comparisons); none for scores that are not
         probabilities."""
-        if corpus.splits.get("test") is None or not model.normalized:
-            return
-        import io
-
-        buffer = io.BytesIO()
+        if not model.normalized:
+            return {}
         with np.errstate(divide="ignore"):
-            np.save(buffer, model.log_probs(corpus.split("test")).astype(np.float32))
-        atomic_write_bytes(self.out / "log_probs" / f"{safe_name(name)}.npy", buffer.getvalue())
+            return {name: model.log_probs(split) for name, split in corpus.splits.items()
+                    if name in SPLITS_REPORTED and split is not None}
 
     def _pairs(self, corpus):
         """Minimal pairs from the corpus's grammar, written to ``OUT/pairs.tsv``; None for other corpora."""
