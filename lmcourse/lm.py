@@ -61,6 +61,11 @@ class LanguageModel:
         """Settings and fitted sizes as a plain dict (for ``--json`` and the comparison table)."""
         return {"model": type(self).__name__}
 
+    def extra_figures(self, split) -> dict:
+        """The figures besides perplexity this model is judged by on ``split`` (none for a language model; a
+        masked LM's masked-token accuracy and pseudo-perplexity)."""
+        return {}
+
     # -- written once ------------------------------------------------------------------------------------
     def _require_fitted(self) -> None:
         if not self.is_fitted():

@@ -43,6 +43,8 @@ def split_figures(model, corpus, splits=SPLITS_REPORTED, log_probs: dict | None 
                              "such as --smoothing mkn")
         result[f"{name}_perplexity"] = figures.get("perplexity")
         result[f"{name}_cross_entropy_bits"] = figures.get("cross_entropy_bits")
+        for key, value in (model.extra_figures(split) if split is not None else {}).items():
+            result[f"{name}_{key}"] = value
         if corpus.level == "char":
             result[f"{name}_bits_per_character"] = figures.get("bits_per_character")
     floor = floor_report(corpus.name, result.get("test_perplexity"), result["predicted_tokens"].get("test"))
@@ -69,6 +71,11 @@ def figure_lines(result: dict, splits=SPLITS_REPORTED) -> list[str]:
         lines.append(f"  {name} perplexity: {'n/a' if value is None else f'{value:.3f}'}"
                      + (f"  ({count:,} predicted tokens)" if count else "")
                      + (f", {bpc:.4f} bits per character" if bpc is not None else ""))
+        if result.get(f"{name}_masked_accuracy") is not None:
+            lines.append(f"  {name} masked-token accuracy: {result[f'{name}_masked_accuracy']:.4f}, masked-token "
+                         f"perplexity {result[f'{name}_masked_perplexity']:.3f}, pseudo-perplexity "
+                         f"{result[f'{name}_pseudo_perplexity']:.3f} over "
+                         f"{result[f'{name}_pseudo_perplexity_tokens']:,} tokens (not comparable with a perplexity)")
     if result.get("floor_message") is not None:
         lines.append(f"  floor of the grammar: test {result['floor_message']}")
     if result.get("note"):

@@ -24,11 +24,12 @@ from lmcourse.cli.common import figure_lines, split_figures
 from lmcourse.cli.output import emit, log
 from lmcourse.errors import UserError
 
-KINDS = ("rnn", "gru", "lstm", "transformer")
+KINDS = ("rnn", "gru", "lstm", "transformer", "mlm")
 # command-line option -> (config field, type); None as default so that a preset's value shows through. Each
 # model kind takes some of them (make_model refuses the others with a one-line error).
 MODEL_OPTIONS = {"emb": int, "hidden": int, "layers": int, "dropout": float, "embedding_dropout": float,
-                 "heads": int, "d_model": int, "context": int, "mlp_ratio": int, "stride": int, "positions": str}
+                 "heads": int, "d_model": int, "context": int, "mlp_ratio": int, "stride": int, "positions": str,
+                 "select": float, "to_mask": float, "to_random": float}
 TRAIN_OPTIONS = {"optimizer": str, "lr": float, "weight_decay": float, "schedule": str, "warmup": int,
                  "clip": float, "batch": int, "bptt": int, "steps": int, "epochs": int, "time_budget": float,
                  "eval_every": int, "patience": int, "checkpoint_every": int, "seed": int, "device": str,
@@ -45,6 +46,9 @@ HELP = {
     "mlp_ratio": "transformer: MLP width / D (default 4)",
     "stride": "transformer: tokens scored per sliding window in evaluation (default context / 2)",
     "positions": "transformer: learned or sinusoidal (default learned)",
+    "select": "mlm: share of positions chosen for the loss (default 0.15)",
+    "to_mask": "mlm: of the chosen, the share replaced by <mask> (default 0.8)",
+    "to_random": "mlm: of the chosen, the share replaced by a random word (default 0.1; the rest stay)",
     "optimizer": "sgd or adamw (default sgd)", "lr": "learning rate (default 20)",
     "weight_decay": "weight decay (default 0)", "schedule": "plateau (divide by 4 when valid does not improve), "
     "cosine (warm-up, then cosine decay) or constant (default plateau)",
@@ -63,7 +67,8 @@ HELP = {
 
 def register(subparsers) -> None:
     train = subparsers.add_parser("train", help="train a neural language model (rnn, gru, lstm, transformer)")
-    train.add_argument("kind", choices=KINDS, help="the model: rnn (Elman), gru, lstm or transformer")
+    train.add_argument("kind", choices=KINDS, help="the model: rnn (Elman), gru, lstm, transformer, or mlm (a "
+                       "masked language model: BERT's objective, a bidirectional Transformer encoder)")
     train.add_argument("--corpus", required=True, help="a registered corpus name or a folder with train.txt")
     train.add_argument("--min-count", type=int, default=1, help="folder corpora: vocabulary threshold")
     train.add_argument("--preset", default=None, help="named settings (brown-30min, synthetic-quick, tiny); "
@@ -81,12 +86,17 @@ def register(subparsers) -> None:
     train.add_argument("--checkpoint", default=None, metavar="DIR",
                        help="folder for last.pt, best.pt and log.json (needed for --resume, eval, sample)")
     train.add_argument("--resume", action="store_true", help="continue the run saved in --checkpoint DIR")
+    train.add_argument("--pseudo-perplexity-tokens", type=int, default=None, metavar="N",
+                       help="mlm: score pseudo-perplexity on the first N tokens of each split (default all: one "
+                       "forward pass per token)")
     train.add_argument("--json", action="store_true", help="print one JSON object")
     train.set_defaults(func=run_train)
 
     evaluate = subparsers.add_parser("eval", help="score a trained neural model again (--checkpoint DIR)")
     evaluate.add_argument("--checkpoint", required=True, metavar="DIR", help="a training folder or a .pt file")
     evaluate.add_argument("--split", choices=("valid", "test"), default=None, help="one split (default both)")
+    evaluate.add_argument("--pseudo-perplexity-tokens", type=int, default=None, metavar="N",
+                          help="a masked LM: pseudo-perplexity on the first N tokens of each split (default all)")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.set_defaults(func=run_eval)
 
@@ -115,7 +125,7 @@ def settings(args: argparse.Namespace) -> tuple[dict, dict]:
     if "steps" in given or "epochs" in given:  # one stopping rule given here replaces the preset's
         training.pop("steps", None), training.pop("epochs", None)
     training.update(given)
-    if args.kind == "transformer" and "bptt" not in training:  # a training window is one context
+    if args.kind in ("transformer", "mlm") and "bptt" not in training:  # a training window is one context
         from lmcourse.neural.transformer import TransformerConfig
 
         training["bptt"] = model.get("context", TransformerConfig.context)
@@ -140,6 +150,7 @@ def run_train(args: argparse.Namespace) -> int:
     model = make_model(args.kind, training=training, **model_options)  # bad sizes: a UserError before loading
     if args.resume and args.checkpoint is None:
         raise UserError("--resume needs --checkpoint DIR: the folder of the run to continue")
+    set_pseudo_perplexity_tokens(model, args.pseudo_perplexity_tokens)
     corpus = load_corpus(args.corpus, min_count=args.min_count)
     log(f"training {args.kind} on {corpus.name} ({corpus.split('train').num_predicted:,} tokens)"
         + (f", preset {args.preset}" if args.preset else ""))
@@ -163,11 +174,21 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def set_pseudo_perplexity_tokens(model, count: int | None) -> None:
+    """A masked LM scores pseudo-perplexity on the first ``count`` tokens of a split (None: all of them)."""
+    if count is None:
+        return
+    if model.kind != "mlm" or count < 1:
+        raise UserError("--pseudo-perplexity-tokens takes a count >= 1 and applies to a masked LM (mlm) only")
+    model.pseudo_perplexity_tokens = count
+
+
 def run_eval(args: argparse.Namespace) -> int:
     from lmcourse.data import load_corpus
     from lmcourse.neural import NeuralLanguageModel
 
     model = NeuralLanguageModel.from_checkpoint(args.checkpoint)
+    set_pseudo_perplexity_tokens(model, args.pseudo_perplexity_tokens)
     corpus = load_corpus(model.corpus_name)
     model.check_corpus(corpus)
     splits = (args.split,) if args.split else ("valid", "test")

@@ -28,8 +28,9 @@ import importlib
 # pay for importing PyTorch.
 _EXPORTS = {"NeuralLanguageModel": "model", "ARCHITECTURES": "model", "RNNConfig": "rnn",
             "RNNLanguageModel": "rnn", "TrainConfig": "train",
-            "TransformerConfig": "transformer", "TransformerLanguageModel": "transformer"}
-MODELS = ("rnn", "gru", "lstm", "transformer")
+            "TransformerConfig": "transformer", "TransformerLanguageModel": "transformer",
+            "MaskedLMConfig": "masked", "MaskedLanguageModel": "masked"}
+MODELS = ("rnn", "gru", "lstm", "transformer")   # the language models; "mlm" (a masked LM) trains as they do
 
 
 def __getattr__(name: str):
@@ -39,20 +40,22 @@ def __getattr__(name: str):
 
 
 def make_model(kind: str, training=None, **options):
-    """A model by kind (``rnn``, ``gru``, ``lstm``, ``transformer``); ``options`` are fields of its config
-    (``hidden=400``).
+    """A model by kind (``rnn``, ``gru``, ``lstm``, ``transformer``, or ``mlm``: a masked LM); ``options`` are
+    fields of its config (``hidden=400``).
 
     Returns a :class:`~lmcourse.neural.model.NeuralLanguageModel`; ``training`` is a ``TrainConfig``.
     """
     import dataclasses
 
     from lmcourse.errors import UserError
-    from lmcourse.neural.model import ARCHITECTURES, NeuralLanguageModel
+    from lmcourse.neural.masked import MaskedLanguageModel
+    from lmcourse.neural.model import NeuralLanguageModel
     from lmcourse.neural.rnn import RNNConfig
 
-    if kind not in ARCHITECTURES:
-        raise UserError(f"unknown model {kind!r}: use one of {', '.join(ARCHITECTURES)}")
-    config_class = ARCHITECTURES[kind][0]
+    model_class = MaskedLanguageModel if kind in MaskedLanguageModel.architectures else NeuralLanguageModel
+    if kind not in model_class.architectures:
+        raise UserError(f"unknown model {kind!r}: use one of {', '.join([*MODELS, 'mlm'])}")
+    config_class = model_class.architectures[kind][0]
     known = {f.name for f in dataclasses.fields(config_class)}
     unknown = sorted(set(options) - known)
     if unknown:
@@ -61,8 +64,8 @@ def make_model(kind: str, training=None, **options):
         options["cell"] = kind
     config = config_class(**options)
     config.check()
-    return NeuralLanguageModel(config, training)
+    return model_class(config, training)
 
 
-__all__ = ["MODELS", "make_model", "NeuralLanguageModel", "RNNConfig", "RNNLanguageModel", "TrainConfig",
-           "TransformerConfig", "TransformerLanguageModel"]
+__all__ = ["MODELS", "make_model", "MaskedLMConfig", "MaskedLanguageModel", "NeuralLanguageModel",
+           "RNNConfig", "RNNLanguageModel", "TrainConfig", "TransformerConfig", "TransformerLanguageModel"]

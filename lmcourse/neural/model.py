@@ -56,6 +56,9 @@ def model_kind(config) -> str:
 class NeuralLanguageModel(LanguageModel):
     """A neural language model: its config, its training config, and (after ``fit``) the trained module."""
 
+    #: model kind -> (config class, module class) of the networks this class trains and loads
+    architectures = ARCHITECTURES
+
     def __init__(self, config, training: TrainConfig | None = None):
         super().__init__()
         self.config = config
@@ -80,10 +83,14 @@ class NeuralLanguageModel(LanguageModel):
     def build(self, vocab: Vocabulary, level: str = "word") -> nn.Module:
         """The untrained network for this vocabulary (weights drawn with the training seed)."""
         self.vocab, self.level = vocab, level
-        self.config = dataclasses.replace(self.config, vocab_size=len(vocab))
+        self.config = dataclasses.replace(self.config, vocab_size=self.network_vocab_size(vocab))
         torch.manual_seed(self.training.seed)
-        self.module = ARCHITECTURES[self.kind][1](self.config)
+        self.module = self.architectures[self.kind][1](self.config)
         return self.module
+
+    def network_vocab_size(self, vocab: Vocabulary) -> int:
+        """Rows of the embedding and output layer: the corpus's ids (a masked LM adds ``<mask>``)."""
+        return len(vocab)
 
     def fit(self, corpus, checkpoint_dir: str | Path | None = None, resume: bool = False,
             progress_bar: bool = True) -> NeuralLanguageModel:
@@ -122,7 +129,8 @@ class NeuralLanguageModel(LanguageModel):
         contents = checkpoint.load_checkpoint(checkpoint_dir, checkpoint.LAST)
         self._check_matches(contents, corpus_key(corpus.name), corpus.vocab, kind=self.kind)
         saved = contents["train_config"]
-        if dataclasses.replace(self.config, vocab_size=len(corpus.vocab)) != self.config_from(contents) or any(
+        if dataclasses.replace(self.config, vocab_size=self.network_vocab_size(corpus.vocab)) != self.config_from(
+                contents) or any(
                 saved.get(k, v) != v for k, v in dataclasses.asdict(self.training).items()
                 if k not in ("steps", "epochs", "time_budget", "device")):
             raise UserError(f"--resume: the options differ from those {checkpoint_dir} was trained with; give the "
@@ -258,9 +266,9 @@ class NeuralLanguageModel(LanguageModel):
         return {"kind": self.kind, "model_config": dataclasses.asdict(self.config), "corpus": self.corpus_name,
                 "level": self.level, "vocab": list(self.vocab.id_to_token)}
 
-    @staticmethod
-    def config_from(contents: dict):
-        config_class = ARCHITECTURES[contents["kind"]][0]
+    @classmethod
+    def config_from(cls, contents: dict):
+        config_class = cls.architectures[contents["kind"]][0]
         fields = dict(contents["model_config"])
         if "adaptive_cutoffs" in fields:
             fields["adaptive_cutoffs"] = tuple(fields["adaptive_cutoffs"])
@@ -282,10 +290,15 @@ class NeuralLanguageModel(LanguageModel):
     @classmethod
     def from_checkpoint(cls, location: str | Path, which: str = checkpoint.BEST,
                         kind: str | None = None) -> NeuralLanguageModel:
-        """The model saved in a training folder (its best valid weights by default)."""
+        """The model saved in a training folder (its best valid weights by default); a masked LM's folder
+        gives a :class:`~lmcourse.neural.masked.MaskedLanguageModel`."""
         contents = checkpoint.load_checkpoint(location, which)
+        if contents.get("kind") == "mlm" and cls is NeuralLanguageModel:
+            from lmcourse.neural.masked import MaskedLanguageModel
+
+            cls = MaskedLanguageModel
         try:
-            if contents.get("kind") not in ARCHITECTURES:
+            if contents.get("kind") not in cls.architectures:
                 raise KeyError("kind")
             cls._check_matches(contents, None, None, kind)
             model = cls(cls.config_from(contents), TrainConfig(**contents["train_config"]))

@@ -52,7 +52,7 @@ TRANSFORMER_PRESETS: dict[str, Preset] = {
         about="4 pre-LN blocks of width 256, 4 heads, context 64, output tied to the embedding, dropout 0.3, "
               "AdamW 2e-3 with warm-up and cosine decay, weight decay 0.1, bfloat16 autocast, batch 32 x 64, "
               "5,400 steps: 30 minutes of a 2-core CPU on brown",
-        kinds=("transformer",),
+        kinds=("transformer", "mlm"),
         model=dict(layers=4, heads=4, d_model=256, context=64, dropout=0.3, tie=True),
         training=dict(optimizer="adamw", lr=2e-3, weight_decay=0.1, schedule="cosine", warmup=200,
                       final_lr_ratio=0.1, clip=1.0, batch=32, bptt=64, steps=5400, eval_every=540,
@@ -61,7 +61,7 @@ TRANSFORMER_PRESETS: dict[str, Preset] = {
     "synthetic-5min": Preset(
         about="2 blocks of width 128, 4 heads, context 64, tied, dropout 0.1, AdamW 3e-3 with warm-up and cosine "
               "decay, batch 32 x 64, 3,000 steps: under 5 minutes of a 2-core CPU on synthetic",
-        kinds=("transformer",),
+        kinds=("transformer", "mlm"),
         model=dict(layers=2, heads=4, d_model=128, context=64, dropout=0.1, tie=True),
         training=dict(optimizer="adamw", lr=3e-3, weight_decay=0.1, schedule="cosine", warmup=100,
                       final_lr_ratio=0.1, clip=1.0, batch=32, bptt=64, steps=3000, eval_every=300,
@@ -71,7 +71,7 @@ TRANSFORMER_PRESETS: dict[str, Preset] = {
         about="4 blocks of width 256, 4 heads, context 128 characters, dropout 0.2, AdamW 2e-3 with warm-up and "
               "cosine decay, bfloat16 autocast, batch 32 x 128, 2,750 steps: 15 minutes of a 2-core CPU on "
               "tinyshakespeare-char",
-        kinds=("transformer",),
+        kinds=("transformer", "mlm"),
         model=dict(layers=4, heads=4, d_model=256, context=128, dropout=0.2, tie=True),
         training=dict(optimizer="adamw", lr=2e-3, weight_decay=0.1, schedule="cosine", warmup=200,
                       final_lr_ratio=0.1, clip=1.0, batch=32, bptt=128, steps=2750, eval_every=250,
@@ -79,7 +79,7 @@ TRANSFORMER_PRESETS: dict[str, Preset] = {
     ),
     "tiny": Preset(
         about="a few seconds: 1 block of width 16, 2 heads, context 16, 40 steps (tests and fast-mode notebooks)",
-        kinds=("transformer",),
+        kinds=("transformer", "mlm"),
         model=dict(layers=1, heads=2, d_model=16, context=16, dropout=0.0),
         training=dict(optimizer="adamw", lr=1e-2, schedule="constant", clip=1.0, batch=8, bptt=16, steps=40,
                       eval_every=20),
@@ -91,11 +91,12 @@ DEFAULT_TRAINING: dict[str, dict] = {
     "transformer": dict(optimizer="adamw", lr=1e-3, weight_decay=0.1, schedule="cosine", warmup=100,
                         final_lr_ratio=0.1, clip=1.0, batch=32),
 }
+DEFAULT_TRAINING["mlm"] = DEFAULT_TRAINING["transformer"]   # the same recipe for the masked LM
 
 
 def get_preset(name: str, kind: str) -> Preset:
     """The preset ``name`` for model ``kind``; a one-line error naming the known presets otherwise."""
-    table = TRANSFORMER_PRESETS if kind == "transformer" else PRESETS
+    table = TRANSFORMER_PRESETS if kind in ("transformer", "mlm") else PRESETS
     if name not in table:
         known = "; ".join(f"{key} ({'/'.join(p.kinds)})" for key, p in {**PRESETS, **TRANSFORMER_PRESETS}.items()
                           if kind in p.kinds)
