@@ -58,14 +58,34 @@ def current_umask() -> int:
 
 def check_output_path(path: str | os.PathLike, what: str) -> Path:
     """Refuse, before any work, an output path that is a folder, whose folder does not exist, or that cannot
-    be written; ``what`` names the output in the message ("ARPA file", "--out")."""
+    be written; ``what`` names the output in the message ("ARPA file", "--out").
+
+    As :func:`atomic_output` writes it: a special file (a device, a FIFO) must be writable itself; anything
+    else is written beside its target (a link's target) and renamed onto it, so a file must really be
+    creatable in that folder (tried, not read off the permission bits, which root passes everywhere).
+    """
     path = Path(path)
     if path.is_dir():
         raise UserError(f"cannot write {what} {path}: it is a folder; give a file name inside it")
-    parent = path.parent
+    target = path.resolve() if path.is_symlink() else path
+    parent = target.parent
     if not parent.is_dir():
         raise UserError(f"cannot write {what} {path}: the folder {parent} does not exist (create it first)")
-    writable = os.access(path, os.W_OK) if path.exists() else os.access(parent, os.W_OK | os.X_OK)
+    if target.exists() and not target.is_file():
+        writable = os.access(target, os.W_OK)
+    else:
+        writable = (not target.exists() or os.access(target, os.W_OK)) and can_create_file_in(parent)
     if not writable:
         raise UserError(f"cannot write {what} {path}: permission denied; choose a folder you can write to")
     return path
+
+
+def can_create_file_in(folder: Path) -> bool:
+    """Whether a new file can be made in ``folder`` (one is made and removed at once)."""
+    try:
+        fd, name = tempfile.mkstemp(dir=folder, prefix=".lmcourse-check-")
+    except OSError:
+        return False
+    os.close(fd)
+    os.unlink(name)
+    return True

@@ -164,6 +164,10 @@ def check_a_copy_of_the_lesson_folder_grades_its_own_file(lesson_id: str, tmp_pa
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
     assert f"{len(exercise_names(lesson_id))} passed" in run.stdout
+    # the score table, though the copy has no lessons/conftest.py above it, names the file graded first
+    assert f"score table, lesson {lesson_id}" in run.stdout, run.stdout
+    table = run.stdout.split(f"score table, lesson {lesson_id}", 1)[1].splitlines()[1]
+    assert table == f"lesson {lesson_id}, {get_lesson(lesson_id).title}: {copy / 'exercises.py'}", run.stdout
 
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(copy)

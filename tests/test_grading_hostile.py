@@ -149,7 +149,11 @@ def alive(pid: int) -> bool:
     return True
 
 
-@pytest.mark.parametrize("function_body", ["return 2 * n", "while True: pass"], ids=["answers", "loops"])
+@pytest.mark.parametrize("function_body", [
+    "return 2 * n",
+    "while True: pass",
+    "os.kill(os.getppid(), 9); return 2 * n",  # the guard gone, the sleeper is the grader's to kill
+], ids=["answers", "loops", "kills its guard"])
 def test_a_double_forked_sleeper_does_not_hold_the_grader(tmp_path, prepared, function_body):
     pids = tmp_path / "pids"
     start = time.monotonic()
@@ -172,8 +176,9 @@ def test_a_double_forked_sleeper_does_not_hold_the_grader(tmp_path, prepared, fu
     """, prepared, timeout=SHORT)
     elapsed = time.monotonic() - start
     assert elapsed < 3 * SHORT + 4, f"grading took {elapsed:.1f} s"  # import check, double, half
-    assert results["double"].points == (2 if "return" in function_body else 0)
-    if sys.platform.startswith("linux"):  # the guard is a child subreaper there: the sleepers are killed
+    if "kill" not in function_body:
+        assert results["double"].points == (2 if "return" in function_body else 0)
+    if sys.platform.startswith("linux"):  # the guard and the grader are child subreapers: the sleepers are killed
         time.sleep(0.2)
         started = [int(line) for line in pids.read_text().split()]
         assert started and not [pid for pid in started if alive(pid)]
@@ -312,6 +317,26 @@ def test_a_learner_deleting_classmates_and_the_csv_changes_no_grade(tmp_path):
     code, rows = grade_folder(folder)
     assert code == 0
     assert rows["aaron"]["total"] == "10" and rows["bob"]["total"] == "10"
+
+
+def test_a_learner_tampering_with_the_grader_copies_of_classmates_changes_no_grade(tmp_path):
+    """The copies the grader makes are out of reach too: aaron, graded first, looks for his classmates' files
+    in the grader's temporary folders, gives bobby's the answer key and deletes cleo's."""
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    (folder / "aaron.py").write_text(CORRECT + textwrap.dedent("""
+        import pathlib, tempfile
+        for path in pathlib.Path(tempfile.gettempdir()).glob("lmcourse-*/**/*.py"):
+            if path.name == "bobby.py":
+                path.write_text("from lmcourse.tokens import *")
+            elif path.name == "cleo.py":
+                path.unlink()
+    """))
+    (folder / "bobby.py").write_text("def tokenize(text):\n    return []\n")  # 0 points, whatever aaron does
+    (folder / "cleo.py").write_text(CORRECT)
+    code, rows = grade_folder(folder)
+    assert code == 0 and list(rows) == ["aaron", "bobby", "cleo"]
+    assert rows["aaron"]["total"] == "10" and rows["bobby"]["total"] == "0" and rows["cleo"]["total"] == "10"
 
 
 def test_entries_that_are_not_files_score_zero_with_a_reason(tmp_path):

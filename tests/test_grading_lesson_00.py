@@ -197,6 +197,19 @@ def test_cli_bad_input(capsys, tmp_path):
     assert "no .py files" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("option, value, message", [
+    ("--timeout", "0.001", "--timeout must be at least 0.5 seconds, got 0.001"),
+    ("--timeout", "nan", "--timeout must be at least 0.5 seconds, got nan"),
+    ("--timeout", "inf", "--timeout must be at least 0.5 seconds, got inf"),
+    ("--memory-limit", "-1", "--memory-limit must be a number of GiB (0: no limit), got -1"),
+    ("--memory-limit", "0.1", "--memory-limit 0.1 GiB is too little for Python to start: give 0.25 or more"),
+])
+def test_cli_refuses_limits_it_cannot_keep_before_grading(capsys, option, value, message):
+    assert main(["grade", "00", "--file", str(STUBS), option, value]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == f"lmcourse: error: {message}\n"
+
+
 def test_cli_submissions_csv(capsys, tmp_path):
     submissions = tmp_path / "submissions"
     submissions.mkdir()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 import pytest
 from lesson_checks import (
     check_a_copy_of_the_lesson_folder_grades_its_own_file,
@@ -15,6 +17,7 @@ from lesson_checks import (
     check_stubs_get_zero,
     planted_bug_file,
     prepared_exercises,
+    stubs_file,
 )
 
 from lmcourse.grading.runner import Target, grade_target
@@ -364,3 +367,11 @@ def test_a_wrong_answer_that_uses_a_helper_says_which_were_substituted(prepared,
     [result] = grade_target(Target.from_file(file), [p for p in prepared if p.exercise.name ==
                                                       "continuation_probability"])
     assert result.points == 0 and "graded with the library's continuation_count in place of yours" in result.reason
+
+
+def test_the_stubs_import_nothing_of_the_answer_key():
+    """The learner's file of lesson 02 brings its own count_ngrams: nothing of lmcourse (the answer key) in it."""
+    tree = ast.parse(stubs_file("02").read_text())
+    modules = [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+    modules += [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
+    assert modules and not [name for name in modules if name.split(".")[0] == "lmcourse"], modules

@@ -15,9 +15,10 @@ written). ``--no-fail`` exits 0 whatever the scores (for batch use).
 
 With ``--submissions``, each learner's row is appended to the CSV (and synced to disk) as soon as it is
 graded, so a grader that is stopped half-way keeps the rows it has; at the end the CSV is rewritten whole.
-Each learner's file is copied into a private folder before any learner code runs (a learner deleting a
-classmate's file changes nothing); an entry that cannot be read (a folder, a broken link) scores 0 with
-the reason. Learner code runs in a scratch working folder, never in the current one.
+Every learner's file is read into memory before any learner code runs, and written to a fresh private
+folder of its own only while it is graded (a learner deleting or rewriting a classmate's file, in the
+folder or in the grader's copies, changes nothing); an entry that cannot be read (a folder, a broken link)
+scores 0 with the reason. Learner code runs in a scratch working folder, never in the current one.
 """
 
 from __future__ import annotations
@@ -133,23 +134,35 @@ def open_csv(out: Path):
         raise UserError(f"--out {out} cannot be written ({error.strerror or error}): choose another place") from None
 
 
-def snapshot(files: list[Path], into: Path) -> dict[str, Path | str]:
-    """Copy each learner's file to ``into/<name>/<file name>``: learner -> the copy, or why it cannot be read."""
-    copies: dict[str, Path | str] = {}
+def snapshot(files: list[Path]) -> dict[str, bytes | str]:
+    """Each learner's file read into memory (learner -> its bytes, or why it cannot be read), before any
+    learner code runs."""
+    contents: dict[str, bytes | str] = {}
     for path in files:
         try:
             if not path.is_file():
                 kind = "a broken link" if path.is_symlink() and not path.exists() else "not a regular file"
                 raise OSError(f"{kind}")
-            data = path.read_bytes()
+            contents[path.stem] = path.read_bytes()
         except OSError as error:
-            copies[path.stem] = f"{path.name} could not be read ({error.strerror or error}): submit one .py file"
-            continue
-        copy = into / path.stem / path.name
-        copy.parent.mkdir()
-        copy.write_bytes(data)
-        copies[path.stem] = copy
-    return copies
+            contents[path.stem] = f"{path.name} could not be read ({error.strerror or error}): submit one .py file"
+    return contents
+
+
+def grade_learner(name: str, content: bytes | str, prepared, limits) -> list:
+    """One learner's results: the file written to a private folder of its own, graded, then removed (so no
+    learner's code ever finds a classmate's copy)."""
+    from lmcourse.grading.runner import ExerciseResult, Target, grade_target
+
+    if isinstance(content, str):
+        return [ExerciseResult(p.exercise.name, 0, p.exercise.points, content, 0) for p in prepared]
+    private = Path(tempfile.mkdtemp(prefix="lmcourse-submission-"))
+    try:
+        copy = private / f"{name}.py"
+        copy.write_bytes(content)
+        return grade_target(Target.from_file(copy), prepared, limits=limits)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
 
 
 def csv_row(learner: dict) -> list:
@@ -159,7 +172,7 @@ def csv_row(learner: dict) -> list:
 
 
 def run_submissions(args: argparse.Namespace, lesson, limits) -> int:
-    from lmcourse.grading.runner import ExerciseResult, Target, grade_target, prepare, summary
+    from lmcourse.grading.runner import prepare, summary
 
     folder = Path(args.submissions)
     if not folder.is_dir():
@@ -174,28 +187,21 @@ def run_submissions(args: argparse.Namespace, lesson, limits) -> int:
     names = [p.exercise.name for p in prepared]
     header = ["learner", *names, "total", "reasons"]
     learners = []
-    private = Path(tempfile.mkdtemp(prefix="lmcourse-submissions-"))
-    try:
-        with stream:
-            writer = csv.writer(stream)
+    with stream:
+        writer = csv.writer(stream)
 
-            def write(row: list) -> None:  # each row on disk as soon as it is graded
-                writer.writerow(row)
-                stream.flush()
-                os.fsync(stream.fileno())
+        def write(row: list) -> None:  # each row on disk as soon as it is graded
+            writer.writerow(row)
+            stream.flush()
+            os.fsync(stream.fileno())
 
-            write(header)
-            copies = snapshot(files, private)
-            for index, (learner, copy) in enumerate(copies.items(), start=1):
-                log(f"[{index}/{len(copies)}] grading {learner}")
-                if isinstance(copy, str):
-                    results = [ExerciseResult(p.exercise.name, 0, p.exercise.points, copy, 0) for p in prepared]
-                else:
-                    results = grade_target(Target.from_file(copy), prepared, limits=limits)
-                learners.append({"learner": learner, **summary(results)})
-                write(csv_row(learners[-1]))
-    finally:
-        shutil.rmtree(private, ignore_errors=True)
+        write(header)
+        contents = snapshot(files)
+        for index, (learner, content) in enumerate(contents.items(), start=1):
+            log(f"[{index}/{len(contents)}] grading {learner}")
+            results = grade_learner(learner, content, prepared, limits)
+            learners.append({"learner": learner, **summary(results)})
+            write(csv_row(learners[-1]))
     try:  # the whole CSV once more, in case a learner's code got at the file meanwhile
         with atomic_output(out) as tmp, open(tmp, "w", newline="", encoding="utf-8") as final:
             csv.writer(final).writerows([header, *(csv_row(learner) for learner in learners)])

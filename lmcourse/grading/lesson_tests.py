@@ -9,7 +9,9 @@ A lesson folder's ``test_grade_lesson_XX.py`` is two lines::
 ``pytest lessons/01_ngram_counting`` then shows one passed or failed test per exercise, each failure with the
 grader's reason. The file graded is the ``exercises.py`` beside that test file, so a copy of the lesson
 folder grades the copy's. It is graded once per pytest session (in child processes, see
-:mod:`lmcourse.grading.runner`), and ``lessons/conftest.py`` prints the score table at the end.
+:mod:`lmcourse.grading.runner`), and the score table, whose first line names the file graded, is printed at
+the end (by :class:`ScoreTables`, registered with pytest by the first grading: no ``conftest.py`` is needed,
+so a lone copy of a lesson folder prints it too).
 ``LMCOURSE_GRADE_REFERENCE=1`` grades the library's reference solutions instead (that is how CI checks the
 graders themselves). This module imports pytest, which ``lmcourse grade`` does not need: only pytest
 imports it.
@@ -33,6 +35,26 @@ def grading_reference() -> bool:
     return os.environ.get("LMCOURSE_GRADE_REFERENCE", "").strip().lower() in ("1", "true", "yes")
 
 
+class ScoreTables:
+    """A pytest plugin that prints the score tables of the lessons graded in this session at the end."""
+
+    name = "lmcourse-score-tables"
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @classmethod
+    def register(cls, config: pytest.Config) -> None:
+        if not config.pluginmanager.has_plugin(cls.name):
+            config.pluginmanager.register(cls(config), cls.name)
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        for lesson_id, lines in self.config.stash.get(SCORE_TABLES, {}).items():
+            terminalreporter.write_sep("=", f"score table, lesson {lesson_id}")
+            for line in lines:
+                terminalreporter.write_line(line)
+
+
 def lesson_grades(config: pytest.Config, lesson_id: str, exercises_file: Path) -> dict:
     """Lesson ``lesson_id``'s results by exercise name for ``exercises_file`` (or the reference), graded
     once per session."""
@@ -48,6 +70,7 @@ def lesson_grades(config: pytest.Config, lesson_id: str, exercises_file: Path) -
         else:
             results, target = grade_lesson(lesson_id, file=str(exercises_file)), str(exercises_file)
         graded[key] = {r.name: r for r in results}
+        ScoreTables.register(config)
         config.stash.setdefault(SCORE_TABLES, {})[lesson_id] = [
             f"lesson {lesson.id}, {lesson.title}: {target}", *score_table(results)]
     return graded[key]

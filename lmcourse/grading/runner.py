@@ -11,7 +11,11 @@ Limits (:class:`Limits`; ``lmcourse grade --timeout/--memory-limit``):
 
 - ``timeout`` (10 s): for importing the file and running all the cases of one exercise. At the timeout the
   child and every process it started are killed, and reading its answers stops (a process left behind
-  cannot hold the grader).
+  cannot hold the grader). On Linux the grader is a child subreaper while a child runs: if a learner kills
+  the guard process (see :mod:`lmcourse.grading.worker`), what the guard left behind (even a process in a
+  session of its own) becomes the grader's child and is killed when the exercise ends, so nothing of one
+  learner outlives their grading (a process that another thread of the grader starts during a run would be
+  taken for one of them).
 - ``memory`` (2 GiB): the child's address space (``RLIMIT_AS``); past it the learner's code gets a
   ``MemoryError``.
 - ``answer`` (16 MiB): the size of one answer, pickled; a larger one scores 0, with its size as the reason.
@@ -27,6 +31,7 @@ run the grader as a user of its own, or in a container.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import io
 import os
@@ -46,7 +51,7 @@ import lmcourse
 from lmcourse.errors import UserError
 from lmcourse.grading.case import short_repr
 from lmcourse.grading.exercise import CheckedCase, Exercise, checked_cases, type_name
-from lmcourse.grading.worker import HEADER
+from lmcourse.grading.worker import HEADER, children
 
 DEFAULT_TIMEOUT = 10.0  # seconds per exercise: importing the file and running all its cases
 DEFAULT_MEMORY_LIMIT = 2 * 2**30  # bytes of address space for the learner's process
@@ -144,6 +149,44 @@ def load_data(data: bytes):
     return DataOnlyUnpickler(io.BytesIO(data)).load()
 
 
+def set_subreaper(on: bool) -> bool | None:
+    """Linux: make this process a child subreaper (orphans below it become its children) or not; whether it
+    was one before, or None where this cannot be done (another system, or prctl refused)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+        before = ctypes.c_int(0)
+        if prctl(37, ctypes.byref(before), 0, 0, 0) != 0:  # PR_GET_CHILD_SUBREAPER
+            return None
+        if prctl(36, int(on), 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
+            return None
+    except (OSError, AttributeError):
+        return None
+    return bool(before.value)
+
+
+def kill_adopted(keep: set[int], patience: float = 2.0) -> None:
+    """Kill and reap every child of this process not in ``keep``, in rounds (a killed process hands its own
+    children on to us), for at most ``patience`` seconds."""
+    end = time.monotonic() + patience
+    while time.monotonic() < end:
+        adopted = [pid for pid in children() if pid not in keep]
+        if not adopted:
+            return
+        for pid in adopted:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in adopted:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+        time.sleep(0.005)
+
+
 class WorkerRun:
     """One child process: ``with WorkerRun(...) as run: for message in run.messages(): ...``.
 
@@ -171,12 +214,15 @@ class WorkerRun:
         for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(name, "1")  # one thread: less address space under the memory limit, fair timing
         self.scratch = tempfile.mkdtemp(prefix="lmcourse-grade-")  # the child's working folder
+        self.children_before = set(children())
         self.started = time.monotonic()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "lmcourse.grading.worker"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=self.scratch,
             start_new_session=True,  # its own process group and session, killed as a whole
         )
+        # No learner code runs before the job is sent: from here on, what a killed guard leaves behind is ours
+        self.was_subreaper = set_subreaper(True)
         try:
             self.process.stdin.write(self.job)  # the worker reads it whole before any learner code runs
             self.process.stdin.close()
@@ -224,6 +270,11 @@ class WorkerRun:
         except (ProcessLookupError, PermissionError):
             pass
         self.process.wait()
+        if self.was_subreaper is not None:  # a killed guard's orphans, now ours
+            kill_adopted(self.children_before)
+            if not self.was_subreaper:
+                set_subreaper(False)
+            self.was_subreaper = None
 
     def show_output(self, data: bytes) -> None:
         """Pass the learner's prints on to stderr, up to the output limit."""

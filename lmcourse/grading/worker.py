@@ -5,7 +5,9 @@ Run as ``python -m lmcourse.grading.worker``. Two processes come out of it:
 - the **guard** (the process the grader started) forks the worker, waits for it, then kills whatever the
   worker left behind (on Linux it is a "child subreaper", so even a grandchild that double-forked into a
   new session is its child, and is killed). On ``SIGTERM`` from the grader (a timeout) it kills the
-  worker and everything below it at once. It never runs learner code;
+  worker and everything below it at once. It never runs learner code. On Linux the worker dies with it
+  (``PR_SET_PDEATHSIG``), and if a learner kills it, what it leaves behind goes to the grader, which is a
+  child subreaper while the run lasts, and is killed there (:class:`lmcourse.grading.runner.WorkerRun`);
 - the **worker** reads one pickled job from stdin::
 
       {"target": {"file": "/path/exercises.py"} or {"module": "lmcourse.tokens"},
@@ -191,6 +193,19 @@ def become_subreaper() -> None:
             pass
 
 
+def die_with_parent(parent: int) -> None:
+    """Linux: this process is killed when ``parent`` dies (``PR_SET_PDEATHSIG``), so that a learner who kills
+    the guard cannot go on running cases as the grader's adopted child (where ``os.getppid()`` would be the
+    grader's process)."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+        if os.getppid() != parent:  # it died before the call
+            os._exit(1)
+
+
 def children() -> list[int]:
     """The pids of this process's children (from ``/proc``; empty where there is none)."""
     me, found = os.getpid(), []
@@ -238,9 +253,11 @@ def kill_below(*first: int) -> None:
 
 def guard() -> None:
     become_subreaper()
+    guard_pid = os.getpid()
     worker = os.fork()
     if worker == 0:
         try:
+            die_with_parent(guard_pid)
             serve()
         finally:
             os._exit(0)  # no atexit handlers, no buffered learner output after the answers
