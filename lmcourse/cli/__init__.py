@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from lmcourse import __version__
 from lmcourse.errors import UserError
 
-COMMAND_MODULES = ["compare", "data", "grade", "ngram", "pairs", "sample", "train"]
+COMMAND_MODULES = ["baselines", "compare", "data", "finetune", "grade", "ngram", "pairs", "sample", "train"]
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -137,6 +137,19 @@ REGISTRY: dict[str, CorpusSpec] = {
             "vocabulary = training words seen at least twice + <unk>",
         ),
         CorpusSpec(
+            name="movie_reviews",
+            description="NLTK's movie_reviews: Pang & Lee's 2,000 film reviews (1,000 pos, 1,000 neg), as text",
+            source="Pang & Lee 2004, sentiment polarity dataset v2.0, via nltk.download('movie_reviews') "
+            "(distributed with NLTK with the authors' permission)",
+            nltk_package="movie_reviews",
+            max_size=10_000,
+            reader=sources.read_movie_reviews_lm,
+            tokenization="the release's sentences (one a line), NLTK's tokens (wordpunct_tokenize, as "
+            "movie_reviews.words(); already lowercased); "
+            "review cvNNN to valid if NNN%10==8, test if ==9, else train (the split of `lmcourse baselines`); "
+            "vocabulary = 10,000 most frequent training words + <unk>",
+        ),
+        CorpusSpec(
             name="tinyshakespeare",
             description="Tiny Shakespeare (1.1M characters), word level",
             source="Karpathy's char-rnn data (public domain text)",

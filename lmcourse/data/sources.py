@@ -8,6 +8,7 @@ registry chooses the vocabulary on train and encodes (see :mod:`lmcourse.data.re
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +81,52 @@ def read_treebank() -> RawCorpus:
                 sentences.append(words)
         documents.append(sentences)
     return split_documents(documents)
+
+
+# -- movie_reviews: Pang & Lee's sentiment polarity dataset v2.0 --------------------------------------------
+# The file-id rules live here, not in lmcourse.tasks.movie_reviews (which uses them), because the corpus cache
+# is keyed on this module's code: a change to them rebuilds the cached language-modelling corpus.
+MOVIE_REVIEW_FILEID = re.compile(r"(neg|pos)/cv(\d{3})_\d+\.txt")
+
+
+def movie_review_fileid_parts(fileid: str) -> tuple[str, int]:
+    """(label, NNN) of a review's file id: ``"neg/cv042_13729.txt"`` gives ``("neg", 42)``."""
+    match = MOVIE_REVIEW_FILEID.fullmatch(fileid)
+    if match is None:
+        raise UserError(f"unexpected movie_reviews file {fileid!r} (file ids look like neg/cv000_29416.txt): "
+                        "the corpus is damaged; fetch it again with `lmcourse data fetch movie_reviews`")
+    return match.group(1), int(match.group(2))
+
+
+def movie_review_split(fileid: str) -> str:
+    """The split of a review, by its number NNN: ``NNN % 10 == 8`` valid, ``== 9`` test, else train."""
+    _, number = movie_review_fileid_parts(fileid)
+    return "valid" if number % 10 == 8 else "test" if number % 10 == 9 else "train"
+
+
+def read_movie_review_files() -> list[tuple[str, Sentences]]:
+    """Every review of NLTK's ``movie_reviews`` as (file id, sentences), in file id order.
+
+    The sentences are the release's own, one a line (Ratnaparkhi's MXTERMINATOR split them); the tokens are
+    NLTK's, as ``movie_reviews.words(fileid)`` gives them: each line cut by ``wordpunct_tokenize`` (runs of
+    letters and digits, runs of other non-space characters: "don't" is don ' t), already lowercased, kept as
+    they are. A new text tokenized the same way (lowercased first) matches. (NLTK's ``sents()`` would split
+    the sentences again, with Punkt, which needs a download of its own.)
+    """
+    from nltk.tokenize import wordpunct_tokenize
+
+    reader = nltk_corpus_reader("movie_reviews")
+    return [(fileid, [wordpunct_tokenize(line) for line in reader.raw(fileid).splitlines() if line.strip()])
+            for fileid in sorted(reader.fileids())]
+
+
+def read_movie_reviews_lm() -> RawCorpus:
+    """The reviews' sentences as a language-modelling corpus, each review in the split of
+    :func:`movie_review_split`: the same reviews as the classification task's train, valid and test."""
+    splits: dict[str, Sentences | None] = {name: [] for name in SPLITS}
+    for fileid, sentences in read_movie_review_files():
+        splits[movie_review_split(fileid)].extend(sentences)
+    return RawCorpus(splits)
 
 
 # -- plain-text files --------------------------------------------------------------------------------------
