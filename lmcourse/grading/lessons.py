@@ -51,6 +51,8 @@ LESSONS: dict[str, Lesson] = {
                "lmcourse.neural.by_hand_attention"),
         Lesson("05", "05_comparison", "reading a comparison", "lmcourse.grading.lesson_05",
                "lmcourse.compare.stats"),
+        Lesson("06", "06_pretrain_finetune", "pre-train, then fine-tune", "lmcourse.grading.lesson_06",
+               "lmcourse.neural.by_hand_pretrain"),
     ]
 }
 
