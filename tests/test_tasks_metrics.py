@@ -78,11 +78,11 @@ def test_the_interval_is_seeded():
 
 
 def test_chunked_draws_are_the_same_numbers(monkeypatch):
-    from lmcourse.tasks import metrics
+    from lmcourse.compare import stats
 
     correct = correct_of(0.6, 97)
     whole = bootstrap_interval(correct, resamples=500, seed=5)
-    monkeypatch.setattr(metrics, "CHUNK_ENTRIES", 97 * 7)  # 7 rows a chunk
+    monkeypatch.setattr(stats, "CHUNK_ENTRIES", 97 * 7)  # 7 rows a chunk (the draws of stats.resampled_sets)
     assert bootstrap_interval(correct, resamples=500, seed=5) == whole
 
 

@@ -268,6 +268,15 @@ def percentile_interval(values: Sequence[float] | np.ndarray, confidence: float)
     return float(low), float(high)
 
 
+def resampled_sets(n: int, resamples: int, seed: int) -> Iterable[tuple[int, np.ndarray]]:
+    """The bootstrap's draws, ``resamples`` sets of ``n`` indices drawn with replacement (``seed``), in pieces
+    of at most :data:`CHUNK_ENTRIES` indices: (index of the piece's first set, its (sets, n) index matrix)."""
+    rng = np.random.default_rng(seed)
+    rows = max(1, CHUNK_ENTRIES // n)
+    for first in range(0, resamples, rows):
+        yield first, rng.integers(0, n, size=(min(rows, resamples - first), n))
+
+
 def paired_bootstrap(log_p_a: Sequence[float] | np.ndarray, log_p_b: Sequence[float] | np.ndarray,
                      sentence_starts: Sequence[int] | np.ndarray, resamples: int = 1000, confidence: float = 0.95,
                      seed: int = 0) -> dict:
@@ -287,12 +296,8 @@ def paired_bootstrap(log_p_a: Sequence[float] | np.ndarray, log_p_b: Sequence[fl
     a, b = check_same_tokens(log_p_a, log_p_b, finite=True)
     sums_a, lengths = sentence_totals(a, sentence_starts)
     sums_b, _ = sentence_totals(b, sentence_starts)
-    n = len(lengths)
-    rng = np.random.default_rng(seed)
-    rows = max(1, CHUNK_ENTRIES // n)
     differences = np.empty(resamples)
-    for first in range(0, resamples, rows):
-        resampled = rng.integers(0, n, size=(min(rows, resamples - first), n))
+    for first, resampled in resampled_sets(len(lengths), resamples, seed):
         differences[first:first + len(resampled)] = (resampled_perplexities(sums_a, lengths, resampled)
                                                      - resampled_perplexities(sums_b, lengths, resampled))
     ppl_a, ppl_b = perplexity_on_same_tokens(a, b)

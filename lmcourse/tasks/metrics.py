@@ -43,10 +43,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from lmcourse.compare.stats import check_confidence, percentile_interval
-
-# bootstrap_interval draws its index matrix this many entries at a time (8 bytes each), whatever n and R.
-CHUNK_ENTRIES = 2**22
+from lmcourse.compare.stats import check_confidence, percentile_interval, resampled_sets
 
 
 def check_labels(labels: Sequence[int] | np.ndarray, predictions: Sequence[int] | np.ndarray
@@ -86,12 +83,8 @@ def bootstrap_interval(correct: Sequence[int] | np.ndarray, resamples: int = 10_
         raise ValueError(f"resamples must be a positive int (10,000 is usual), got {resamples!r}")
     level = check_confidence(level)
     correct = correct.astype(np.float64)
-    n = len(correct)
-    rng = np.random.default_rng(seed)
-    rows = max(1, CHUNK_ENTRIES // n)
     accuracies = np.empty(resamples)
-    for first in range(0, resamples, rows):
-        drawn = rng.integers(0, n, size=(min(rows, resamples - first), n))
+    for first, drawn in resampled_sets(len(correct), resamples, seed):
         accuracies[first:first + len(drawn)] = correct[drawn].mean(axis=1)
     return percentile_interval(accuracies, level)
 
