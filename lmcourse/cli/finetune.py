@@ -86,7 +86,7 @@ def run_finetune(args: argparse.Namespace) -> int:
 
     config = fine_tune_config(args)
     get_task(args.task)                         # an unknown task: one line, before any loading
-    _, _, causal = network_for(args.checkpoint)   # not a model, or the wrong pooling: refused before training
+    _, network_model, causal = network_for(args.checkpoint)   # not a model, or the wrong pooling: refused here
     check_pooling(config.pooling, causal)
     check_out(args.out)
     if args.folds is not None:
@@ -106,17 +106,11 @@ def run_finetune(args: argparse.Namespace) -> int:
 
         from lmcourse.cli.output import json_safe
 
-        save_classifier(args.out, classifier, _network_model(args.checkpoint), args.task, result)
+        save_classifier(args.out, classifier, network_model, args.task, result)
         atomic_write_text(Path(args.out) / "result.json", json.dumps(json_safe(result), indent=1))
         result["out"] = args.out
     emit(result, args.json, result_lines(result))
     return 0
-
-
-def _network_model(location):
-    from lmcourse.neural.classify import network_for
-
-    return network_for(location)[1]
 
 
 def _run_folds(args, config) -> int:

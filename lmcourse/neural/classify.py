@@ -244,8 +244,10 @@ def _fit_head(classifier: DocumentClassifier, train, valid, config: FineTuneConf
         parameter.requires_grad_(False)
     classifier.eval()
     with torch.no_grad():
-        train_vectors = torch.cat([classifier.document_vectors(train[0][i:i + 8]) for i in range(0, len(train[0]), 8)])
-        valid_vectors = torch.cat([classifier.document_vectors(valid[0][i:i + 8]) for i in range(0, len(valid[0]), 8)])
+        def vectors(documents):  # 8 documents at a time
+            return torch.cat([classifier.document_vectors(documents[i:i + 8]) for i in range(0, len(documents), 8)])
+
+        train_vectors, valid_vectors = vectors(train[0]), vectors(valid[0])
     torch.manual_seed(config.seed)
     optimizer = torch.optim.AdamW(classifier.head.parameters(), lr=config.learning_rate,
                                   weight_decay=config.weight_decay)

@@ -252,6 +252,7 @@ class MaskedLanguageModel(NeuralLanguageModel):
 
     normalized = False
     architectures = {"mlm": (MaskedLMConfig, MaskedTransformer)}
+    pseudo_perplexity_tokens: int | None = None   # what extra_figures scores (None: every token of a split)
 
     def network_vocab_size(self, vocab: Vocabulary) -> int:
         """The corpus's ids and ``<mask>`` after them."""
@@ -275,8 +276,8 @@ class MaskedLanguageModel(NeuralLanguageModel):
                 "pseudo_perplexity": pseudo_perplexity(terms), "pseudo_perplexity_tokens": len(terms)}
 
     def extra_figures(self, split) -> dict:
-        """:meth:`evaluate`, over the first ``pseudo_perplexity_tokens`` tokens (an attribute; None = all)."""
-        return self.evaluate(split, max_tokens=getattr(self, "pseudo_perplexity_tokens", None))
+        """:meth:`evaluate`, over the first ``pseudo_perplexity_tokens`` tokens of the split."""
+        return self.evaluate(split, max_tokens=self.pseudo_perplexity_tokens)
 
     def _not_a_language_model(self, what: str):
         raise UserError(f"a masked language model has no {what}: it predicts hidden tokens from both sides, "
