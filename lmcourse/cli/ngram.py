@@ -32,6 +32,10 @@ def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) 
                         "at most --order thresholds, the last repeats), as lmplz --prune; backoff weights are "
                         "renormalized")
     parser.add_argument("--min-count", type=int, default=1, help="folder corpora: vocabulary threshold")
+    parser.add_argument("--memory", default=None, metavar="SIZE",
+                        help="memory budget of the counting, e.g. 512M or 4G (default: an eighth of this machine's "
+                        "memory, at most 2G); a larger corpus is counted in chunks merged on disk (in $TMPDIR), "
+                        "with the same result, as lmplz -S")
 
 
 def register(subparsers) -> None:
@@ -57,6 +61,7 @@ def _validate(args: argparse.Namespace) -> dict:
     Each bad value, and each option that the chosen smoothing does not take, is a one-line UserError.
     """
     from lmcourse.lm import check_temperature
+    from lmcourse.ngram.chunked_counting import default_memory, parse_memory
     from lmcourse.ngram.pruning import parse_thresholds
 
     if args.order < 1:
@@ -76,6 +81,7 @@ def _validate(args: argparse.Namespace) -> dict:
                         f"--smoothing {args.smoothing} is not: use one of {', '.join(backoff_form_smoothings())}")
     if args.prune is not None:
         args.prune = parse_thresholds(args.prune, args.order)
+    args.memory = default_memory() if args.memory is None else parse_memory(args.memory)
     if getattr(args, "arpa", None) is not None:
         from lmcourse.ngram.arpa import check_arpa_target
 
@@ -93,7 +99,7 @@ def build(args: argparse.Namespace):
     corpus = load_corpus(args.corpus, min_count=args.min_count)
     log(f"fitting {type(model).__name__} (order {args.order}) on {corpus.name} train ...")
     start = time.perf_counter()
-    model.fit(corpus)
+    model.fit(corpus, memory=args.memory)
     if args.prune is not None:
         model = prune(model, args.prune)
     fit_seconds = time.perf_counter() - start
@@ -109,7 +115,9 @@ def run(args: argparse.Namespace) -> int:
     result: dict = {"corpus": corpus.name, "model": type(model).__name__, "order": args.order,
                     "smoothing": args.smoothing, "normalized": model.normalized, **figures,
                     "fit_seconds": round(fit_seconds, 4), "score_seconds": round(score_seconds, 4),
-                    "ngram_counts": {str(k): v for k, v in model.ngram_counts().items()}}
+                    "ngram_counts": {str(k): v for k, v in model.ngram_counts().items()},
+                    "counting": {"memory_budget_bytes": args.memory,
+                                 "in_chunks": bool(getattr(model.counts, "counted_in_chunks", False))}}
     described = model.describe()
     for key in ("discounts", "discount_fallback", "lambdas", "k", "alpha", "good_turing_discounts"):
         if key in described:

@@ -225,7 +225,7 @@ class ArpaModel(BackoffModel):
 
     smoothing = "arpa"
 
-    def fit(self, data, vocab=None, vocab_size=None):
+    def fit(self, data, vocab=None, vocab_size=None, memory=None):
         raise UserError("an ArpaModel is read from a file and cannot be fitted; fit a model, then write_arpa")
 
     @classmethod

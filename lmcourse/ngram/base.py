@@ -76,8 +76,13 @@ class NgramModel(LanguageModel):
         return f"{type(self).__name__}(order={self.order}, {state})"
 
     # -- fitting -----------------------------------------------------------------------------------------
-    def fit(self, data, vocab: Vocabulary | None = None, vocab_size: int | None = None) -> NgramModel:
-        """Count the N-grams of ``data`` (a Corpus: its train split; or an EncodedSplit) and estimate."""
+    def fit(self, data, vocab: Vocabulary | None = None, vocab_size: int | None = None,
+            memory: int | None = None) -> NgramModel:
+        """Count the N-grams of ``data`` (a Corpus: its train split; or an EncodedSplit) and estimate.
+
+        ``memory``: a budget in bytes for the counting (``lmcourse ngram --memory``); a corpus too large for it
+        is counted in chunks merged on disk, with the same result (:mod:`lmcourse.ngram.chunked_counting`).
+        """
         split, vocab = split_and_vocab(data, vocab)
         self.level = getattr(data, "level", "word")  # a Corpus knows its level; an EncodedSplit does not
         if vocab is not None:
@@ -87,7 +92,7 @@ class NgramModel(LanguageModel):
         self.vocab, self.vocab_size = vocab, int(vocab_size)
         if len(split.tokens) == 0:
             raise UserError("cannot fit an N-gram model on an empty split")
-        self.counts = NgramCounts.from_split(split, self.order, self.vocab_size)
+        self.counts = NgramCounts.from_split(split, self.order, self.vocab_size, memory=memory)
         self._fit_counts(self.counts)
         return self
 

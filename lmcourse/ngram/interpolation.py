@@ -112,7 +112,7 @@ class JelinekMercer(BackoffModel):
         self.heldout_fraction = heldout_fraction
         self.lambdas: np.ndarray | None = None
 
-    def fit(self, data, vocab=None, vocab_size=None):
+    def fit(self, data, vocab=None, vocab_size=None, memory=None):
         """Tune the weights (on ``heldout`` if given, else on the last sentences of train), then count."""
         split, vocab_found = split_and_vocab(data, vocab)
         if self.fixed_lambdas is not None:
@@ -121,10 +121,10 @@ class JelinekMercer(BackoffModel):
             size = len(vocab_found) if vocab_found is not None else vocab_size
             if size is None:
                 size = max(int(np.max(split.tokens, initial=0)) + 1, 3)
-            self.lambdas = self._tuned_lambdas(split, size)
-        return super().fit(data, vocab=vocab, vocab_size=vocab_size)
+            self.lambdas = self._tuned_lambdas(split, size, memory)
+        return super().fit(data, vocab=vocab, vocab_size=vocab_size, memory=memory)
 
-    def _tuned_lambdas(self, split, vocab_size: int) -> np.ndarray:
+    def _tuned_lambdas(self, split, vocab_size: int, memory: int | None = None) -> np.ndarray:
         """EM weights from counts of train minus the held-out part (even weights if nothing can be held out)."""
         if self.heldout is not None:
             train_part, heldout = split, self.heldout
@@ -132,7 +132,7 @@ class JelinekMercer(BackoffModel):
             train_part, heldout = split_off_heldout(split, self.heldout_fraction)
         else:  # one sentence: nothing to hold out; use even weights
             return np.concatenate([[np.nan], np.full(self.order, 0.5)])
-        return tune_lambdas(NgramCounts.from_split(train_part, self.order, vocab_size), heldout)
+        return tune_lambdas(NgramCounts.from_split(train_part, self.order, vocab_size, memory=memory), heldout)
 
     def _estimate(self, counts: NgramCounts) -> BackoffTables:
         V = counts.vocab_size

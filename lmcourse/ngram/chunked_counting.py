@@ -1,0 +1,245 @@
+"""Counting N-grams within a memory budget: the stream in chunks, sorted runs, merged (as KenLM's ``lmplz -S``).
+
+:meth:`NgramCounts.from_stream` counts a whole stream at once: about 100 bytes per token, so a laptop runs out
+of memory near 100-200M words. This module gives exactly the same tables (keys, counts, suffixes; see
+:mod:`lmcourse.ngram.counting`) with a working set bounded by ``memory`` bytes, whatever the corpus size
+(the final tables and the corpus itself come on top). It is external sorting, order by order:
+
+    for k = 2 .. N:
+        pass 1  for each chunk of whole sentences: the keys of its k-grams, sorted, equal keys summed
+                -> a sorted *run* (keys, counts); runs that outgrow their share of the budget are merged
+                into one and written to a temporary folder (a *spill*)
+                merge all runs -> the sorted table of order k (keys, counts)
+        pass 2  for each chunk again: the row of each of its k-grams in that table (one searchsorted of
+                the chunk's sorted distinct keys), which gives the table's suffixes and, kept per chunk
+                (in memory, or on disk when they do not fit), the context rows order k+1 is keyed by.
+
+Chunks hold whole sentences (an N-gram never crosses a sentence boundary), so each chunk is padded and counted
+on its own. Merging runs sums the counts of equal keys; a merge that does not fit is done key range by key
+range, reading only that range of each run file.
+
+References: Heafield et al. 2013, "Scalable Modified Kneser-Ney Language Model Estimation" (KenLM's lmplz:
+streaming, sorting with a memory budget); Knuth, TAOCP vol. 3, sec. 5.4 (external sorting by merging runs).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from lmcourse.errors import UserError
+from lmcourse.ngram.counting import (
+    SENTENCE_TOO_SHORT,
+    OrderTable,
+    padded_stream,
+    run_starts,
+    sortable,
+    sorted_unique,
+    unigram_table,
+)
+
+BYTES_PER_POSITION = 96  # the working arrays of one chunk, per token (keys, sort order, inverse, rows, ...)
+BYTES_PER_RUN_ENTRY = 16  # a run holds an int64 key and an int64 count per distinct N-gram
+MIN_CHUNK_TOKENS = 1
+
+
+def parse_memory(text: str) -> int:
+    """``"2G"``, ``"512M"``, ``"64k"``, ``"1.5G"`` or a plain number of bytes -> bytes (binary units)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)[iI]?[bB]?\s*", str(text))
+    if not match:
+        raise UserError(f"--memory {text!r} is not a size: write e.g. 2G, 512M or 64K")
+    scale = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}[match.group(2).lower()]
+    size = int(float(match.group(1)) * scale)
+    if size < 2**20:
+        raise UserError(f"--memory {text!r} is below the 1M the counting needs at the least: give e.g. 64M or 2G")
+    return size
+
+
+def default_memory() -> int:
+    """The default budget: an eighth of the machine's memory, at most 2 GiB, at least 256 MiB."""
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        physical = 8 * 2**30
+    return int(min(max(physical // 8, 256 * 2**20), 2 * 2**30))
+
+
+# -- where the in-between arrays live --------------------------------------------------------------------
+class Store:
+    """Arrays kept by name: in memory, or (``on_disk``) as ``.npy`` files in a temporary folder, read back
+    whole when asked for (no memory map, so that reading one does not keep the others' pages resident)."""
+
+    def __init__(self, folder: Path, on_disk: bool):
+        self.folder, self.on_disk = folder, on_disk
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def put(self, name: str, array: np.ndarray) -> None:
+        if self.on_disk:
+            np.save(self.folder / f"{name}.npy", array)
+        else:
+            self.arrays[name] = array
+
+    def get(self, name: str) -> np.ndarray:
+        return np.load(self.folder / f"{name}.npy") if self.on_disk else self.arrays[name]
+
+    def drop(self, name: str) -> None:
+        if self.on_disk:
+            (self.folder / f"{name}.npy").unlink(missing_ok=True)
+        else:
+            self.arrays.pop(name, None)
+
+
+# -- chunks of whole sentences ---------------------------------------------------------------------------
+def sentence_chunks(sentence_starts: np.ndarray, chunk_tokens: int) -> list[tuple[int, int]]:
+    """(first sentence, end sentence) of consecutive chunks of about ``chunk_tokens`` tokens each (a sentence
+    longer than that is a chunk of its own)."""
+    starts = np.asarray(sentence_starts, dtype=np.int64)
+    num_sentences = len(starts) - 1
+    targets = np.arange(0, int(starts[-1]), max(int(chunk_tokens), 1))
+    firsts = np.unique(np.searchsorted(starts, targets, side="right") - 1)
+    bounds = np.append(firsts[firsts < num_sentences], num_sentences)
+    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def chunk_stream(tokens: np.ndarray, sentence_starts: np.ndarray, chunk: tuple[int, int]):
+    """The chunk's padded stream and depths (see :func:`padded_stream`), counted from the chunk's start."""
+    first, end = chunk
+    offset = sentence_starts[first]
+    local_starts = np.asarray(sentence_starts[first:end + 1], dtype=np.int64) - offset
+    padded, depth, _ = padded_stream(tokens[offset:sentence_starts[end]], local_starts)
+    return padded, depth
+
+
+def chunk_keys(padded: np.ndarray, depth: np.ndarray, previous_rows: np.ndarray, k: int, V: int):
+    """The key of every k-gram of a chunk, and where it ends (as in :meth:`NgramCounts.from_stream`)."""
+    ends = np.flatnonzero(depth >= k - 1)
+    return previous_rows[ends - 1] * V + padded[ends], ends
+
+
+# -- runs and their merge --------------------------------------------------------------------------------
+def sorted_counts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A run: the sorted distinct keys and how often each occurs (a sort, no inverse needed)."""
+    ordered = np.sort(sortable(keys)).astype(np.int64, copy=False)
+    starts = run_starts(ordered)
+    return ordered[starts], np.diff(np.append(starts, len(ordered))).astype(np.int64)
+
+
+def merge_runs(runs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """One sorted run from several: keys in order, the counts of equal keys summed. A stable sort of the
+    concatenation is a merge (timsort finds the runs and merges them)."""
+    if not runs:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    keys = np.concatenate([run[0] for run in runs])
+    counts = np.concatenate([run[1] for run in runs])
+    order = np.argsort(keys, kind="stable")
+    keys, counts = keys[order], counts[order]
+    starts = run_starts(keys)
+    summed = np.add.reduceat(counts, starts) if len(keys) else counts
+    return keys[starts], summed
+
+
+class RunMerger:
+    """Collects the sorted runs of one order within ``budget`` bytes, spilling merged runs to ``folder``."""
+
+    def __init__(self, folder: Path, budget: int, name: str):
+        self.folder, self.budget, self.name = folder, budget, name
+        self.in_memory: list[tuple[np.ndarray, np.ndarray]] = []
+        self.held = 0
+        self.spilled: list[Path] = []
+
+    def add(self, keys: np.ndarray, counts: np.ndarray) -> None:
+        self.in_memory.append((keys, counts))
+        self.held += BYTES_PER_RUN_ENTRY * len(keys)
+        if self.held > self.budget:
+            self.spill()
+
+    def spill(self) -> None:
+        keys, counts = merge_runs(self.in_memory)
+        path = self.folder / f"{self.name}-run{len(self.spilled)}.npy"
+        np.save(path, np.stack([keys, counts]))
+        self.spilled.append(path)
+        self.in_memory, self.held = [], 0
+
+    def table(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every run merged: the order's sorted distinct keys and their counts."""
+        if not self.spilled:
+            return merge_runs(self.in_memory)
+        if self.in_memory:
+            self.spill()
+        return merge_files(self.spilled, self.budget)
+
+
+def merge_files(paths: list[Path], budget: int) -> tuple[np.ndarray, np.ndarray]:
+    """Merge run files key range by key range, each range read from every file (about ``budget`` bytes)."""
+    total = sum(np.load(path, mmap_mode="r").shape[1] for path in paths)
+    pieces = max(int(np.ceil(BYTES_PER_RUN_ENTRY * total / budget)), 1)
+    samples = np.sort(np.concatenate([np.load(path, mmap_mode="r")[0, :: max(total // (64 * pieces), 1)]
+                                      for path in paths]))
+    splitters = np.unique(samples[(np.arange(1, pieces) * len(samples)) // pieces]) if pieces > 1 else []
+    bounds = [None, *splitters, None]
+    keys_out, counts_out = [], []
+    for low, high in zip(bounds[:-1], bounds[1:]):
+        runs = []
+        for path in paths:
+            run = np.load(path, mmap_mode="r")  # opened per range: only this range's pages are read
+            lo = 0 if low is None else int(np.searchsorted(run[0], low))
+            hi = run.shape[1] if high is None else int(np.searchsorted(run[0], high))
+            runs.append((np.array(run[0, lo:hi]), np.array(run[1, lo:hi])))
+            del run
+        keys, counts = merge_runs(runs)
+        keys_out.append(keys)
+        counts_out.append(counts)
+    return np.concatenate(keys_out), np.concatenate(counts_out)
+
+
+# -- all orders ------------------------------------------------------------------------------------------
+def count_in_chunks(tokens: np.ndarray, sentence_starts: np.ndarray, order: int, vocab_size: int,
+                    memory: int, folder: str | os.PathLike | None = None) -> dict[int, OrderTable]:
+    """The tables of :meth:`NgramCounts.from_stream`, counted within ``memory`` bytes (module docstring).
+    Temporary files go to ``folder`` (default: the system's temporary folder) and are removed at the end."""
+    tokens = np.asarray(tokens)
+    sentence_starts = np.asarray(sentence_starts, dtype=np.int64)
+    V = int(vocab_size)
+    chunk_tokens = max(memory // (2 * BYTES_PER_POSITION), MIN_CHUNK_TOKENS)
+    chunks = sentence_chunks(sentence_starts, chunk_tokens)
+    rows_bytes = 2 * 8 * (len(tokens) + len(sentence_starts))  # this order's and the next one's rows
+    tables = {1: unigram_table(tokens, V)}
+    with tempfile.TemporaryDirectory(prefix="lmcourse-counts-", dir=folder) as temporary:
+        store = Store(Path(temporary), on_disk=rows_bytes > memory // 4)
+        for k in range(2, order + 1):
+            tables[k] = count_order(tokens, sentence_starts, chunks, store, tables[k - 1], k, V, memory,
+                                    Path(temporary))
+            for index in range(len(chunks)):
+                store.drop(f"rows{k - 1}-{index}")  # order k+1 is keyed by order k's rows only
+    return tables
+
+
+def count_order(tokens, sentence_starts, chunks, store: Store, lower: OrderTable, k: int, V: int, memory: int,
+                folder: Path) -> OrderTable:
+    """One order's table from the chunks (pass 1: runs merged), then each chunk's rows in it (pass 2)."""
+
+    def rows_before(index: int, padded: np.ndarray) -> np.ndarray:
+        return padded if k == 2 else store.get(f"rows{k - 1}-{index}")  # order 1's row is the word id
+
+    merger = RunMerger(folder, memory // 4, f"order{k}")
+    for index, chunk in enumerate(chunks):
+        padded, depth = chunk_stream(tokens, sentence_starts, chunk)
+        keys, _ = chunk_keys(padded, depth, rows_before(index, padded), k, V)
+        merger.add(*sorted_counts(keys))
+    keys, counts = merger.table()
+    suffix = np.empty(len(keys), dtype=np.int64)
+    for index, chunk in enumerate(chunks):
+        padded, depth = chunk_stream(tokens, sentence_starts, chunk)
+        previous = rows_before(index, padded)
+        chunk_key, ends = chunk_keys(padded, depth, previous, k, V)
+        distinct, inverse, _ = sorted_unique(chunk_key)
+        rows = np.searchsorted(keys, distinct)[inverse]  # the row in the order's table of each k-gram
+        suffix[rows] = previous[ends]  # the (k-1)-gram ending at the same position
+        rows_here = np.full(len(padded), SENTENCE_TOO_SHORT, dtype=np.int64)
+        rows_here[ends] = rows
+        store.put(f"rows{k}-{index}", rows_here)
+    return OrderTable(k, keys, counts, suffix, lower.starts_with_bos[keys // V], V)
