@@ -120,31 +120,40 @@ class DiscountingModel(BackoffModel):
         prob_lower = None
         for k in range(1, self.order + 1):
             table = counts.tables[k]
-            a = adjusted[k].astype(np.float64)
-            discount = self._discount_per_ngram(k, adjusted[k])
+            adjusted_k = adjusted.pop(k)  # each order's adjusted counts are needed once: free them as we go
+            a = adjusted_k.astype(np.float64)
+            discount = self._discount_per_ngram(k, adjusted_k)  # 0 where a = 0
+            del adjusted_k
             num_contexts = 1 if k == 1 else len(counts.tables[k - 1])
             contexts = table.contexts
             totals = sum_per_context(contexts, a, num_contexts)
-            freed = sum_per_context(contexts, np.where(a > 0, discount, 0.0), num_contexts)
+            freed = sum_per_context(contexts, discount, num_contexts)
             has_data = totals > 0
             safe_totals = np.where(has_data, totals, 1.0)
             gamma = np.where(has_data, freed / safe_totals, 1.0)
-            discounted = np.maximum(a - discount, 0.0) / safe_totals[contexts]
+            seen = None if self.interpolate or k == 1 else a > 0
+            a -= discount  # a is now the discounted count a(h, w) - D(a(h, w)) >= 0 (D_r <= r)
+            del discount
+            np.maximum(a, 0.0, out=a)
+            a /= safe_totals[contexts]
+            discounted = a
             lower = lower_order_probs(table, prob_lower)
             if k == 1 and not has_data[0]:
                 gamma[:] = 1.0  # nothing counted at all: the uniform distribution
             if self.interpolate or k == 1:
-                prob = discounted + gamma[contexts] * lower
+                lower *= gamma[contexts]
+                prob = np.add(discounted, lower, out=discounted)
+                del lower
                 backoff = gamma
             else:
                 # backoff KN: seen N-grams keep their discounted estimate; beta(h) rescales p(. | h')
-                seen = a > 0
                 backoff, every_word_seen = backoff_weights(contexts, gamma, np.where(seen, lower, 0.0),
                                                            num_contexts)
                 # if every word was seen after h there is nothing to back off to: interpolate instead
                 full = every_word_seen[contexts]
                 prob = discounted + np.where(full, gamma[contexts] * lower, 0.0)
                 prob = np.where(seen | full, prob, 0.0)
+            del contexts
             if k == 1:
                 prob[BOS_ID] = 0.0
             log_prob[k] = safe_log(prob)
