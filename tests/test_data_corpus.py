@@ -1,10 +1,15 @@
 """Encoded corpora, folder corpora, the cache, and export."""
 
+from itertools import accumulate
+
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lmcourse.cli import main
 from lmcourse.data import EOS_ID, UNK_ID, Corpus, EncodedSplit, Vocabulary, load_corpus
+from lmcourse.data.vocabulary import BOS, EOS
 from lmcourse.errors import UserError
 
 
@@ -21,6 +26,30 @@ def test_stream_layout():
 def test_empty_sentence_is_just_an_end():
     split = EncodedSplit.from_sentences([[], ["a"]], Vocabulary(["a"]))
     assert split.tokens.tolist() == [EOS_ID, 3, EOS_ID]
+
+
+words = st.text(alphabet="abcd", min_size=1, max_size=2) | st.just("<unk>")
+sentence_lists = st.lists(st.lists(words, max_size=5), max_size=8)
+
+
+@given(st.lists(words, max_size=10), sentence_lists)
+def test_encoded_split_is_each_sentence_looked_up_word_by_word_then_ended(vocabulary_words, sentences):
+    vocab = Vocabulary(dict.fromkeys(vocabulary_words))
+    split = EncodedSplit.from_sentences(sentences, vocab)
+    expected = [[vocab.lookup(word) for word in sentence] + [EOS_ID] for sentence in sentences]
+    assert [ids.tolist() for ids in split.sentences()] == expected
+    assert split.sentence_starts.tolist() == list(accumulate(map(len, expected), initial=0))
+    assert (split.tokens.dtype, split.sentence_starts.dtype) == (np.int32, np.int64)
+
+
+@given(sentence_lists.filter(any), st.data(), st.sampled_from([BOS, EOS]))
+def test_a_sentence_mark_anywhere_is_refused_naming_the_first_sentence_that_holds_it(sentences, data, mark):
+    number = data.draw(st.sampled_from([i for i, sentence in enumerate(sentences) if sentence]))
+    position = data.draw(st.integers(0, len(sentences[number]) - 1))
+    sentences[number][position] = mark
+    vocab = Vocabulary.from_sentences([["a", "b"]])
+    with pytest.raises(UserError, match=f"^sentence {number + 1} holds the token {mark!r}"):
+        EncodedSplit.from_sentences(sentences, vocab)
 
 
 def test_missing_split_is_a_clear_error():

@@ -1,10 +1,20 @@
 """The registered corpora, read from the real data (skipped where it is absent)."""
 
+import io
+
 import pytest
 from conftest import requires_corpus
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lmcourse.data import REGISTRY, get_spec, load_corpus
-from lmcourse.data.sources import read_tinyshakespeare_words
+from lmcourse.data.sources import (
+    BROWN_FILEIDS,
+    brown_sentences,
+    nltk_corpus_files,
+    nltk_corpus_reader,
+    read_tinyshakespeare_words,
+)
 from lmcourse.errors import UserError
 
 
@@ -24,6 +34,46 @@ def test_tinyshakespeare_word_tokens(tmp_path):
     raw = read_tinyshakespeare_words(tmp_path)
     assert raw.splits["train"][0] == ["o'er", "the", "hill", ",", "'", "tis", "1599", "!"]
     assert [len(raw.splits[s]) for s in ("train", "valid", "test")] == [18, 1, 1]
+
+
+def nltk_tagged_sentences(text: str) -> list[list[str]]:
+    """What NLTK's Brown reader makes of ``text``: its TaggedCorpusReader's steps, on ``text`` in memory.
+
+    (Blank-line paragraphs, one sentence a line, whitespace tokens, ``str2tuple``: the reader's defaults.)
+    """
+    from nltk.corpus.reader.util import read_blankline_block
+    from nltk.tag.util import str2tuple
+    from nltk.tokenize import RegexpTokenizer, WhitespaceTokenizer
+
+    stream, sentences = io.StringIO(text), []
+    while paragraphs := read_blankline_block(stream):
+        for line in RegexpTokenizer("\n", gaps=True).tokenize(paragraphs[0]):
+            sentences.append([str2tuple(token)[0].lower() for token in WhitespaceTokenizer().tokenize(line)])
+    return sentences
+
+
+word_part = st.text(alphabet="aZ/.'", min_size=1, max_size=4)  # a word may hold "/" itself: the last one ends it
+tagged = st.builds(lambda word, tag: f"{word}/{tag}", word_part, st.text(alphabet="nN-$", max_size=3))
+untagged = st.text(alphabet="aZ.", min_size=1, max_size=3)  # no "/": the whole token is the word
+line = st.lists(tagged | untagged, min_size=1, max_size=5).map(" ".join)
+blank = st.sampled_from(["", " ", "\t "])
+brown_like = st.lists(st.tuples(st.sampled_from(["", "\t", " "]), line | blank), max_size=8).map(
+    lambda lines: "".join(f"{indent}{text}\n" for indent, text in lines))
+
+
+@settings(max_examples=60, deadline=None)
+@given(brown_like)
+def test_brown_sentences_are_what_nltks_tagged_reader_gives(text):
+    assert brown_sentences(text) == nltk_tagged_sentences(text)
+
+
+@requires_corpus("brown")
+def test_brown_files_are_read_as_nltk_reads_them():
+    files = nltk_corpus_files("brown", BROWN_FILEIDS)
+    brown = nltk_corpus_reader("brown")
+    assert [fileid for fileid, _ in files] == sorted(brown.fileids())
+    for fileid, data in files[::50]:  # 10 of the 500 documents, from categories a to r
+        assert brown_sentences(data.decode("ascii")) == [[w.lower() for w in s] for s in brown.sents(fileid)]
 
 
 @requires_corpus("brown")

@@ -38,6 +38,32 @@ def test_encode_decode_round_trip(sentences, min_count):
         assert vocab.decode(ids) == expected
 
 
+tokens_and_marks = st.one_of(words, st.sampled_from(["<unk>", "<s>", "</s>"]))
+
+
+@given(st.lists(words, max_size=20), st.lists(tokens_and_marks, max_size=40))
+def test_encode_is_the_lookup_of_each_token(vocabulary_words, tokens):
+    vocab = Vocabulary(dict.fromkeys(vocabulary_words))  # distinct, in first-seen order
+    ids = vocab.encode(tokens)
+    assert ids.dtype == np.int32 and ids.shape == (len(tokens),)
+    assert ids.tolist() == [vocab.lookup(token) for token in tokens]  # the per-token definition
+    # ... which is: a word's own id, <unk> (0) for anything outside the vocabulary, the marks at 1 and 2
+    assert ids.tolist() == [vocab.id_to_token.index(t) if t in vocab.id_to_token else UNK_ID for t in tokens]
+    assert vocab.encode(tuple(tokens)).tolist() == ids.tolist()  # any sequence, not only a list
+
+
+@given(st.lists(st.lists(words, max_size=6), max_size=8), st.integers(1, 3), st.none() | st.integers(0, 4))
+def test_from_sentences_counts_every_word_of_every_sentence(sentences, min_count, max_size):
+    counts: Counter = Counter()
+    for sentence in sentences:
+        for word in sentence:
+            counts[word] += 1
+    expected = Vocabulary.from_counts(counts, max_size=max_size, min_count=min_count)
+    assert Vocabulary.from_sentences(sentences, max_size=max_size, min_count=min_count) == expected
+    one_pass = (sentence for sentence in sentences)  # a generator is read once
+    assert Vocabulary.from_sentences(one_pass, max_size=max_size, min_count=min_count) == expected
+
+
 def test_save_load(tmp_path):
     vocab = Vocabulary(["x", "y", "é"])
     vocab.save(tmp_path / "v.json")

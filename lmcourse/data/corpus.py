@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 
-from lmcourse.data.vocabulary import BOS, EOS, EOS_ID, UNK_ID, Vocabulary
+from lmcourse.data.vocabulary import BOS, BOS_ID, EOS, EOS_ID, UNK_ID, Vocabulary
 from lmcourse.errors import UserError
 
 SPLITS = ("train", "valid", "test")
@@ -39,15 +40,16 @@ class EncodedSplit:
         and inside a sentence they would silently end or restart it. ``<unk>`` in the text (as in the PTB and
         WikiText files) is the unknown word, as it should be.
         """
-        check_no_sentence_marks(sentences)
-        lengths = np.fromiter((len(s) + 1 for s in sentences), dtype=np.int64, count=len(sentences))
+        words = vocab.encode(list(chain.from_iterable(sentences)))  # every sentence's words, one stream
+        if np.any((words == BOS_ID) | (words == EOS_ID)):  # every vocabulary has <s> and </s>, at ids 1 and 2
+            check_no_sentence_marks(sentences)  # the error, naming the sentence
+        lengths = np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences)) + 1  # + </s>
         sentence_starts = np.zeros(len(sentences) + 1, dtype=np.int64)
         np.cumsum(lengths, out=sentence_starts[1:])
-        flat_words = [word for sentence in sentences for word in sentence]
         tokens = np.full(int(sentence_starts[-1]), EOS_ID, dtype=np.int32)
         is_word = np.ones(len(tokens), dtype=bool)
         is_word[sentence_starts[1:] - 1] = False
-        tokens[is_word] = vocab.encode(flat_words)
+        tokens[is_word] = words
         return cls(tokens=tokens, sentence_starts=sentence_starts)
 
     @property
