@@ -146,3 +146,55 @@ def test_missing_file_corpus_names_fetch(isolated_data_home):
     with pytest.raises(UserError, match="lmcourse data fetch tinyshakespeare"):
         load_corpus("tinyshakespeare")
     assert not get_spec("tinyshakespeare").is_present()
+
+
+line_text = st.lists(st.lists(st.sampled_from(["a", "b", "cat", "<unk>", "x\u00e9", "dog"]), max_size=6)
+                     .map(" ".join), max_size=30)
+separators = st.sampled_from(["\n", "\r\n", "\n\n", "  \n", "\t\n", "\r", "\u2028"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(train=line_text, valid=line_text, seps=st.lists(separators, min_size=1, max_size=4),
+       min_count=st.integers(1, 2), block=st.integers(1, 40))
+def test_folder_corpus_read_as_ids_equals_reading_sentences(tmp_path_factory, train, valid, seps, min_count,
+                                                            block):
+    """The folder reader that keeps ids only (block by block) gives the ids of reading every sentence."""
+    from lmcourse.data import sources
+    from lmcourse.data.corpus import Corpus
+    from lmcourse.data.registry import SPLIT_FILES, load_folder_corpus
+    from lmcourse.data.vocabulary import Vocabulary
+
+    folder = tmp_path_factory.mktemp("corpus")
+    for name, lines in (("train", train), ("valid", valid)):
+        (folder / f"{name}.txt").write_text("".join(line + seps[i % len(seps)] for i, line in enumerate(lines)),
+                                            encoding="utf-8", newline="")
+    raw = sources.read_split_files(folder, SPLIT_FILES)
+    blocks = sources.line_blocks
+    with pytest.MonkeyPatch.context() as patch:  # small blocks: many block boundaries in a small file
+        patch.setattr(sources, "line_blocks", lambda text: blocks(text, block_chars=block))
+        if raw.splits["train"] is None:
+            with pytest.raises(UserError, match="has no train split"):
+                load_folder_corpus(folder, min_count=min_count, use_cache=False)
+            return
+        got = load_folder_corpus(folder, min_count=min_count, use_cache=False)
+    vocab = Vocabulary.from_sentences(raw.splits["train"], min_count=min_count)
+    expected = Corpus.from_sentences(str(folder), raw.splits, vocab=vocab, missing=raw.missing)
+    assert got.vocab == expected.vocab and got.missing == expected.missing
+    for name in ("train", "valid", "test"):
+        a, b = expected.splits[name], got.splits[name]
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert a.tokens.dtype == b.tokens.dtype and a.sentence_starts.dtype == b.sentence_starts.dtype
+            assert a.tokens.tolist() == b.tokens.tolist()
+            assert a.sentence_starts.tolist() == b.sentence_starts.tolist()
+
+
+@pytest.mark.parametrize("split, mark", [("train", "<s>"), ("valid", "</s>")])
+def test_folder_corpus_sentence_marks_name_the_sentence(tmp_path, split, mark):
+    from lmcourse.data.registry import load_folder_corpus
+
+    (tmp_path / "train.txt").write_text("a b\nc d\n")
+    (tmp_path / "valid.txt").write_text("a b\n")
+    (tmp_path / f"{split}.txt").write_text(f"a b\n\nc {mark} d\n")
+    with pytest.raises(UserError, match=f"sentence 2 holds the token '{mark}'"):
+        load_folder_corpus(tmp_path, use_cache=False)

@@ -43,9 +43,15 @@ class EncodedSplit:
         words = vocab.encode(list(chain.from_iterable(sentences)))  # every sentence's words, one stream
         if np.any((words == BOS_ID) | (words == EOS_ID)):  # every vocabulary has <s> and </s>, at ids 1 and 2
             check_no_sentence_marks(sentences)  # the error, naming the sentence
-        lengths = np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences)) + 1  # + </s>
-        sentence_starts = np.zeros(len(sentences) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=sentence_starts[1:])
+        lengths = np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences))
+        return cls.from_word_ids(words, lengths)
+
+    @classmethod
+    def from_word_ids(cls, words: np.ndarray, lengths: np.ndarray) -> EncodedSplit:
+        """The stream of sentences given as their words' ids (one flat array) and their lengths in words:
+        ``</s>`` appended to each (the ids are not checked for sentence marks: see :meth:`from_sentences`)."""
+        sentence_starts = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(np.asarray(lengths, dtype=np.int64) + 1, out=sentence_starts[1:])  # + </s>
         tokens = np.full(int(sentence_starts[-1]), EOS_ID, dtype=np.int32)
         is_word = np.ones(len(tokens), dtype=bool)
         is_word[sentence_starts[1:] - 1] = False
@@ -89,10 +95,21 @@ def check_no_sentence_marks(sentences: Sequence[Sequence[str]]) -> None:
     marks = {BOS, EOS}
     for number, sentence in enumerate(sentences, start=1):
         if not marks.isdisjoint(sentence):
-            mark = next(word for word in sentence if word in marks)
-            raise UserError(f"sentence {number} holds the token {mark!r}, which lmcourse reserves for sentence "
-                            f"boundaries (one sentence a line, no marks): remove it, or write it differently "
-                            f"(e.g. {mark.replace('<', '&lt;').replace('>', '&gt;')!r})")
+            raise sentence_mark_error(number, next(word for word in sentence if word in marks))
+
+
+def check_no_sentence_mark_ids(words: np.ndarray, lengths: np.ndarray) -> None:
+    """:func:`check_no_sentence_marks` for sentences given as word ids and lengths (``<s>`` = 1, ``</s>`` = 2)."""
+    found = np.flatnonzero((words == BOS_ID) | (words == EOS_ID))
+    if len(found):
+        number = int(np.searchsorted(np.cumsum(lengths), found[0], side="right")) + 1
+        raise sentence_mark_error(number, BOS if words[found[0]] == BOS_ID else EOS)
+
+
+def sentence_mark_error(number: int, mark: str) -> UserError:
+    return UserError(f"sentence {number} holds the token {mark!r}, which lmcourse reserves for sentence "
+                     f"boundaries (one sentence a line, no marks): remove it, or write it differently "
+                     f"(e.g. {mark.replace('<', '&lt;').replace('>', '&gt;')!r})")
 
 
 @dataclass

@@ -32,9 +32,9 @@ from pathlib import Path
 import numpy as np
 
 from lmcourse.data import sources
-from lmcourse.data.corpus import SPLITS, Corpus, EncodedSplit
+from lmcourse.data.corpus import SPLITS, Corpus, EncodedSplit, check_no_sentence_mark_ids
 from lmcourse.data.paths import cache_dir, corpus_search_dirs, find_corpus_dir, find_nltk_corpus
-from lmcourse.data.vocabulary import EOS_ID, Vocabulary
+from lmcourse.data.vocabulary import EOS_ID, UNK_ID, Vocabulary
 from lmcourse.errors import UserError
 from lmcourse.files import atomic_output
 
@@ -67,6 +67,7 @@ class CorpusSpec:
     tokenization: str = ""
     folder: str | None = None  # the folder name under the data dirs, if not the corpus name
     grammar: str | None = None  # generated corpora: the PCFG of data/grammars/ they are sampled from
+    line_files: bool = False  # train/valid/test.txt, one sentence a line: read as ids, block by block
 
     def directory(self) -> Path | None:
         """The folder that holds this corpus's files, if any."""
@@ -107,6 +108,7 @@ def generated_spec(name: str, grammar: str, description: str) -> CorpusSpec:
         files=("train.txt", "valid.txt", "test.txt", "meta.json"),
         reader=partial(sources.read_split_files, filenames=SPLIT_FILES),
         tokenization="words as the grammar writes them; vocabulary = every training word + <unk>",
+        line_files=True,
     )
 
 
@@ -265,6 +267,7 @@ def load_folder_corpus(directory: Path, min_count: int = 1, use_cache: bool = Tr
         files=("train.txt", "valid.txt", "test.txt"),
         min_count=min_count,
         reader=partial(sources.read_split_files, filenames=SPLIT_FILES),
+        line_files=True,
     )
     return _build_or_load_cached(spec, directory, use_cache)
 
@@ -383,6 +386,8 @@ def _remove_stale_temp_files(folder: Path) -> None:
 
 
 def _build(spec: CorpusSpec, directory: Path | None) -> Corpus:
+    if spec.line_files and directory is not None:
+        return _build_from_line_files(spec, directory)
     raw = spec.reader(directory) if directory is not None else spec.reader()
     train = raw.splits.get("train")
     if train is not None:
@@ -396,6 +401,39 @@ def _build(spec: CorpusSpec, directory: Path | None) -> Corpus:
         raise UserError(f"corpus {spec.name!r} has no train split ({raw.missing.get('train', '')}); "
                         "its vocabulary is chosen on train")
     return Corpus.from_sentences(spec.name, raw.splits, vocab=vocab, missing=raw.missing, level=spec.level)
+
+
+def _build_from_line_files(spec: CorpusSpec, directory: Path) -> Corpus:
+    """What :func:`_build` makes of ``spec.reader`` (:func:`sources.read_split_files`), the same ids, read
+    without holding every word as a Python string: train numbered by first appearance, counted with
+    ``np.bincount``, renumbered by the vocabulary's rule; valid and test encoded with the vocabulary."""
+    paths = {name: directory / SPLIT_FILES[name][0] for name in SPLITS}
+    missing = {name: f"no {SPLIT_FILES[name][0]} in {directory}" for name in SPLITS if not paths[name].is_file()}
+    if "train" in missing:
+        raise UserError(f"corpus {spec.name!r} has no train split ({missing['train']}); "
+                        "its vocabulary is chosen on train")
+    first_seen = sources.FirstSeenIds()
+    train_ids, train_lengths = sources.line_file_ids(paths["train"], first_seen.__getitem__)
+    counts = np.bincount(train_ids, minlength=len(first_seen))
+    vocab = Vocabulary.from_counts(dict(zip(first_seen, counts.tolist())), max_size=spec.max_size,
+                                   min_count=spec.min_count)
+    renumber = np.fromiter(map(vocab.lookup, first_seen), dtype=np.int32, count=len(first_seen))
+    read = {"train": (renumber[train_ids], train_lengths)}
+    for name in ("valid", "test"):
+        if name not in missing:
+            read[name] = sources.line_file_ids(paths[name], lambda word: vocab.token_to_id.get(word, UNK_ID))
+    splits: dict[str, EncodedSplit | None] = dict.fromkeys(SPLITS)
+    for name, (words, lengths) in read.items():
+        if len(lengths) == 0:
+            missing[name] = f"{paths[name]} has no sentences"
+            continue
+        check_no_sentence_mark_ids(words, lengths)
+        splits[name] = EncodedSplit.from_word_ids(words, lengths)
+    if splits["train"] is None:
+        raise UserError(f"corpus {spec.name!r} has no train split ({missing['train']}); "
+                        "its vocabulary is chosen on train")
+    missing = {name: missing[name] for name in SPLITS if name in missing}  # in split order, as the reader's
+    return Corpus(name=spec.name, vocab=vocab, splits=splits, missing=missing, level=spec.level)
 
 
 def _arrays_digest(arrays: dict[str, np.ndarray]) -> str:

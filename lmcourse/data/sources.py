@@ -10,9 +10,12 @@ from __future__ import annotations
 import codecs
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
+
+import numpy as np
 
 from lmcourse.data.corpus import SPLITS
 from lmcourse.errors import UserError
@@ -212,6 +215,42 @@ def _line_of(data: bytes, offset: int) -> int:
 def nonempty_lines(path: Path) -> list[str]:
     """The lines of a corpus file, stripped of surrounding whitespace, blank ones dropped."""
     return [line for line in map(str.strip, read_text(path).splitlines()) if line]
+
+
+class FirstSeenIds(dict):
+    """word -> id, numbered in order of first appearance: looking up a new word gives it the next id.
+
+    ``map(ids.__getitem__, words)`` then numbers a whole stream with the loop in C; Python runs only once
+    per distinct word (``__missing__``)."""
+
+    def __missing__(self, word: str) -> int:
+        self[word] = new_id = len(self)
+        return new_id
+
+
+def line_blocks(text: str, block_chars: int = 1 << 24) -> Iterator[Sentences]:
+    """The sentences of a one-sentence-a-line text (tokens split on white space, blank lines skipped),
+    ``block_chars`` characters of lines at a time: the same sentences as splitting the whole text at once,
+    without holding every word of a large file as a Python string."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start + block_chars)  # a block ends after a newline, so no line is cut
+        end = len(text) if end < 0 else end + 1
+        yield [words for words in map(str.split, text[start:end].splitlines()) if words]
+        start = end
+
+
+def line_file_ids(path: Path, ids: Callable[[str], int]) -> tuple[np.ndarray, np.ndarray]:
+    """A one-sentence-a-line file as ``(word_ids, lengths)``: every sentence's words as ``ids(word)`` (int32,
+    one flat array) and the number of words of each sentence. Read once, a block of lines at a time."""
+    id_blocks, length_blocks = [], []
+    for sentences in line_blocks(read_text(path)):
+        words = list(chain.from_iterable(sentences))
+        id_blocks.append(np.fromiter(map(ids, words), dtype=np.int32, count=len(words)))
+        length_blocks.append(np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences)))
+    if not id_blocks:
+        return np.zeros(0, np.int32), np.zeros(0, np.int64)
+    return np.concatenate(id_blocks), np.concatenate(length_blocks)
 
 
 def read_tinyshakespeare_words(directory: Path) -> RawCorpus:
