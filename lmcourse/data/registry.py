@@ -412,16 +412,17 @@ def _build_from_line_files(spec: CorpusSpec, directory: Path) -> Corpus:
     if "train" in missing:
         raise UserError(f"corpus {spec.name!r} has no train split ({missing['train']}); "
                         "its vocabulary is chosen on train")
-    first_seen = sources.FirstSeenIds()
-    train_ids, train_lengths = sources.line_file_ids(paths["train"], first_seen.__getitem__)
-    counts = np.bincount(train_ids, minlength=len(first_seen))
+    first_seen = sources.FirstSeenIds({sources.LINE_END: sources.LINE_END_ID})  # words get ids 1, 2, ...
+    train_ids, train_lengths = sources.line_file_ids(paths["train"], first_seen)
+    counts = np.bincount(train_ids, minlength=len(first_seen))  # LINE_END (position 0) counts 0: not a word
     vocab = Vocabulary.from_counts(dict(zip(first_seen, counts.tolist())), max_size=spec.max_size,
                                    min_count=spec.min_count)
     renumber = np.fromiter(map(vocab.lookup, first_seen), dtype=np.int32, count=len(first_seen))
     read = {"train": (renumber[train_ids], train_lengths)}
     for name in ("valid", "test"):
         if name not in missing:
-            read[name] = sources.line_file_ids(paths[name], lambda word: vocab.token_to_id.get(word, UNK_ID))
+            known = {**vocab.token_to_id, sources.LINE_END: sources.LINE_END_ID}
+            read[name] = sources.line_file_ids(paths[name], known, default=UNK_ID)
     splits: dict[str, EncodedSplit | None] = dict.fromkeys(SPLITS)
     for name, (words, lengths) in read.items():
         if len(lengths) == 0:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import codecs
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -228,29 +228,50 @@ class FirstSeenIds(dict):
         return new_id
 
 
-def line_blocks(text: str, block_chars: int = 1 << 24) -> Iterator[Sentences]:
-    """The sentences of a one-sentence-a-line text (tokens split on white space, blank lines skipped),
-    ``block_chars`` characters of lines at a time: the same sentences as splitting the whole text at once,
-    without holding every word of a large file as a Python string."""
+LINE_END = "\x00"  # marks the end of a line among the words (never in a corpus file: read_text refuses NUL)
+LINE_END_ID = -1  # the id every lookup of line_file_ids gives LINE_END
+LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # where str.splitlines breaks a line
+LINE_BREAK_WORDS = {ord(c): f" {LINE_END} " for c in LINE_BREAKS}
+OTHER_LINE_BREAK = re.compile(f"[{LINE_BREAKS[1:]}]")
+
+
+def line_blocks(text: str, block_chars: int = 1 << 24) -> Iterator[list[str]]:
+    """The words of a one-sentence-a-line text, each line followed by :data:`LINE_END`, ``block_chars``
+    characters of lines at a time (one ``str.split`` per block, not one per line).
+
+    Splitting on white space finds the same words as ``[line.split() for line in text.splitlines()]``: every
+    line break of ``splitlines`` is white space to ``split``, and each is turned into a LINE_END word first.
+    """
     start = 0
     while start < len(text):
         end = text.find("\n", start + block_chars)  # a block ends after a newline, so no line is cut
         end = len(text) if end < 0 else end + 1
-        yield [words for words in map(str.split, text[start:end].splitlines()) if words]
+        block = text[start:end]
+        if OTHER_LINE_BREAK.search(block):
+            block = block.translate(LINE_BREAK_WORDS)
+        else:  # the usual case: only \n breaks lines, and str.replace is faster than str.translate
+            block = block.replace("\n", f" {LINE_END} ")
+        yield (block + f" {LINE_END}").split()  # the last line may have no newline
         start = end
 
 
-def line_file_ids(path: Path, ids: Callable[[str], int]) -> tuple[np.ndarray, np.ndarray]:
-    """A one-sentence-a-line file as ``(word_ids, lengths)``: every sentence's words as ``ids(word)`` (int32,
-    one flat array) and the number of words of each sentence. Read once, a block of lines at a time."""
+def line_file_ids(path: Path, ids: Mapping[str, int], default: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A one-sentence-a-line file as ``(word_ids, lengths)``: the words of its non-blank lines as ``ids[word]``
+    (``ids.get(word, default)`` if a default is given), one flat int32 array, and each line's number of words.
+    ``ids`` must give :data:`LINE_END` the id :data:`LINE_END_ID`. Read once, a block of lines at a time; the
+    lookups run in C (``map``), so a dict whose ``__missing__`` numbers new words sees Python once per word type.
+    """
     id_blocks, length_blocks = [], []
-    for sentences in line_blocks(read_text(path)):
-        words = list(chain.from_iterable(sentences))
-        id_blocks.append(np.fromiter(map(ids, words), dtype=np.int32, count=len(words)))
-        length_blocks.append(np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences)))
+    for words in line_blocks(read_text(path)):
+        looked_up = map(ids.__getitem__, words) if default is None else map(ids.get, words, repeat(default))
+        block = np.fromiter(looked_up, dtype=np.int32, count=len(words))
+        is_end = block == LINE_END_ID
+        lengths = np.diff(np.flatnonzero(is_end), prepend=-1) - 1  # words between line ends
+        id_blocks.append(block[~is_end])
+        length_blocks.append(lengths[lengths > 0])  # blank lines are no sentence
     if not id_blocks:
         return np.zeros(0, np.int32), np.zeros(0, np.int64)
-    return np.concatenate(id_blocks), np.concatenate(length_blocks)
+    return np.concatenate(id_blocks), np.concatenate(length_blocks).astype(np.int64)
 
 
 def read_tinyshakespeare_words(directory: Path) -> RawCorpus:
