@@ -398,9 +398,12 @@ def _build(spec: CorpusSpec, directory: Path | None) -> Corpus:
         present = [s for s in raw.splits.values() if s is not None]
         vocab = Vocabulary.from_sentences([sent for split in present for sent in split])
     else:
-        raise UserError(f"corpus {spec.name!r} has no train split ({raw.missing.get('train', '')}); "
-                        "its vocabulary is chosen on train")
+        raise no_train_split(spec, raw.missing.get('train', ''))
     return Corpus.from_sentences(spec.name, raw.splits, vocab=vocab, missing=raw.missing, level=spec.level)
+
+
+def no_train_split(spec: CorpusSpec, reason: str) -> UserError:
+    return UserError(f"corpus {spec.name!r} has no train split ({reason}); its vocabulary is chosen on train")
 
 
 def _build_from_line_files(spec: CorpusSpec, directory: Path) -> Corpus:
@@ -410,8 +413,7 @@ def _build_from_line_files(spec: CorpusSpec, directory: Path) -> Corpus:
     paths = {name: directory / SPLIT_FILES[name][0] for name in SPLITS}
     missing = {name: f"no {SPLIT_FILES[name][0]} in {directory}" for name in SPLITS if not paths[name].is_file()}
     if "train" in missing:
-        raise UserError(f"corpus {spec.name!r} has no train split ({missing['train']}); "
-                        "its vocabulary is chosen on train")
+        raise no_train_split(spec, missing['train'])
     first_seen = sources.FirstSeenIds({sources.LINE_END: sources.LINE_END_ID})  # words get ids 1, 2, ...
     train_ids, train_lengths = sources.line_file_ids(paths["train"], first_seen)
     counts = np.bincount(train_ids, minlength=len(first_seen))  # LINE_END (position 0) counts 0: not a word
@@ -419,9 +421,9 @@ def _build_from_line_files(spec: CorpusSpec, directory: Path) -> Corpus:
                                    min_count=spec.min_count)
     renumber = np.fromiter(map(vocab.lookup, first_seen), dtype=np.int32, count=len(first_seen))
     read = {"train": (renumber[train_ids], train_lengths)}
+    known = {**vocab.token_to_id, sources.LINE_END: sources.LINE_END_ID}
     for name in ("valid", "test"):
         if name not in missing:
-            known = {**vocab.token_to_id, sources.LINE_END: sources.LINE_END_ID}
             read[name] = sources.line_file_ids(paths[name], known, default=UNK_ID)
     splits: dict[str, EncodedSplit | None] = dict.fromkeys(SPLITS)
     for name, (words, lengths) in read.items():
@@ -431,8 +433,7 @@ def _build_from_line_files(spec: CorpusSpec, directory: Path) -> Corpus:
         check_no_sentence_mark_ids(words, lengths)
         splits[name] = EncodedSplit.from_word_ids(words, lengths)
     if splits["train"] is None:
-        raise UserError(f"corpus {spec.name!r} has no train split ({missing['train']}); "
-                        "its vocabulary is chosen on train")
+        raise no_train_split(spec, missing['train'])
     missing = {name: missing[name] for name in SPLITS if name in missing}  # in split order, as the reader's
     return Corpus(name=spec.name, vocab=vocab, splits=splits, missing=missing, level=spec.level)
 

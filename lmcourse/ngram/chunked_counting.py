@@ -35,6 +35,7 @@ from lmcourse.errors import UserError
 from lmcourse.ngram.counting import (
     SENTENCE_TOO_SHORT,
     OrderTable,
+    ngram_keys,
     padded_stream,
     run_starts,
     sortable,
@@ -112,12 +113,6 @@ def chunk_stream(tokens: np.ndarray, sentence_starts: np.ndarray, chunk: tuple[i
     local_starts = np.asarray(sentence_starts[first:end + 1], dtype=np.int64) - offset
     padded, depth, _ = padded_stream(tokens[offset:sentence_starts[end]], local_starts)
     return padded, depth
-
-
-def chunk_keys(padded: np.ndarray, depth: np.ndarray, previous_rows: np.ndarray, k: int, V: int):
-    """The key of every k-gram of a chunk, and where it ends (as in :meth:`NgramCounts.from_stream`)."""
-    ends = np.flatnonzero(depth >= k - 1)
-    return previous_rows[ends - 1] * V + padded[ends], ends
 
 
 # -- runs and their merge --------------------------------------------------------------------------------
@@ -228,14 +223,14 @@ def count_order(tokens, sentence_starts, chunks, store: Store, lower: OrderTable
     merger = RunMerger(folder, memory // 4, f"order{k}")
     for index, chunk in enumerate(chunks):
         padded, depth = chunk_stream(tokens, sentence_starts, chunk)
-        keys, _ = chunk_keys(padded, depth, rows_before(index, padded), k, V)
+        keys, _ = ngram_keys(padded, depth, rows_before(index, padded), k, V)
         merger.add(*sorted_counts(keys))
     keys, counts = merger.table()
     suffix = np.empty(len(keys), dtype=np.int64)
     for index, chunk in enumerate(chunks):
         padded, depth = chunk_stream(tokens, sentence_starts, chunk)
         previous = rows_before(index, padded)
-        chunk_key, ends = chunk_keys(padded, depth, previous, k, V)
+        chunk_key, ends = ngram_keys(padded, depth, previous, k, V)
         distinct, inverse, _ = sorted_unique(chunk_key)
         rows = np.searchsorted(keys, distinct)[inverse]  # the row in the order's table of each k-gram
         suffix[rows] = previous[ends]  # the (k-1)-gram ending at the same position

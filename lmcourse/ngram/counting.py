@@ -141,6 +141,14 @@ def sorted_unique(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return ordered[starts], inverse, counts.astype(np.int64)
 
 
+def ngram_keys(padded: np.ndarray, depth: np.ndarray, previous_rows: np.ndarray, k: int,
+               V: int) -> tuple[np.ndarray, np.ndarray]:
+    """The key (context row * V + word) of every k-gram of a padded stream, and the position it ends at.
+    ``previous_rows[p]`` is the row, in the table of order k-1, of the (k-1)-gram ending at position p."""
+    ends = np.flatnonzero(depth >= k - 1)  # positions where a k-gram ends
+    return previous_rows[ends - 1] * V + padded[ends], ends
+
+
 def in_memory_bytes(num_tokens: int, num_sentences: int) -> int:
     """About what :meth:`NgramCounts.from_stream` needs at once to count all in memory (measured on brown
     and synthetic text: about 100 bytes per token, the tables included)."""
@@ -191,8 +199,7 @@ class NgramCounts:
         # index_at[p]: row, in the current order's table, of the N-gram ending at padded position p
         index_at = padded
         for k in range(2, order + 1):
-            ends = np.flatnonzero(depth >= k - 1)  # positions where a k-gram ends
-            keys_at = index_at[ends - 1] * V + padded[ends]  # (context row, word) of the k-gram ending there
+            keys_at, ends = ngram_keys(padded, depth, index_at, k, V)
             keys, inverse, counts = sorted_unique(keys_at)
             suffix = np.empty(len(keys), dtype=np.int64)
             suffix[inverse] = index_at[ends]  # the (k-1)-gram ending at the same position
