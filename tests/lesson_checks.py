@@ -46,6 +46,12 @@ def stubs_file(lesson_id: str) -> Path:
     return REPO_ROOT / "lessons" / get_lesson(lesson_id).folder / "exercises.py"
 
 
+def check_stubs_do_not_import_the_answer_key(lesson_id: str) -> None:
+    """The learner's file never imports lmcourse (the library is the answer key)."""
+    text = stubs_file(lesson_id).read_text(encoding="utf-8")
+    assert not re.search(r"^\s*(from|import)\s+lmcourse", text, flags=re.MULTILINE)
+
+
 def prepared_exercises(lesson_id: str):
     """A module-scoped fixture ``prepared``: the lesson's exercises with their cases drawn and answered once.
 

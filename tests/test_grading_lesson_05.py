@@ -5,7 +5,6 @@ from __future__ import annotations
 import doctest
 import importlib.util
 import math
-import re
 
 import numpy as np
 import pytest
@@ -18,6 +17,7 @@ from lesson_checks import (
     check_lesson_pytest_grades_the_stubs,
     check_planted_bug,
     check_reference_gets_full_points,
+    check_stubs_do_not_import_the_answer_key,
     check_stubs_get_zero,
     planted_bug_file,
     prepared_exercises,
@@ -348,8 +348,7 @@ def test_cli_reference_json(capsys):
 
 
 def test_the_stubs_do_not_import_the_answer_key():
-    text = (REPO_ROOT / "lessons" / "05_comparison" / "exercises.py").read_text(encoding="utf-8")
-    assert not re.search(r"^\s*(from|import)\s+lmcourse", text, flags=re.MULTILINE)
+    check_stubs_do_not_import_the_answer_key("05")
 
 
 def test_the_docstring_examples_are_the_answer_keys():
