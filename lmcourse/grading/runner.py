@@ -51,7 +51,7 @@ import lmcourse
 from lmcourse.errors import UserError
 from lmcourse.grading.case import short_repr
 from lmcourse.grading.exercise import CheckedCase, Exercise, checked_cases, type_name
-from lmcourse.grading.worker import HEADER, children
+from lmcourse.grading.worker import HEADER, children, kill_all
 
 DEFAULT_TIMEOUT = 10.0  # seconds per exercise: importing the file and running all its cases
 DEFAULT_MEMORY_LIMIT = 2 * 2**30  # bytes of address space for the learner's process
@@ -174,11 +174,7 @@ def kill_adopted(keep: set[int], patience: float = 2.0) -> None:
         adopted = [pid for pid in children() if pid not in keep]
         if not adopted:
             return
-        for pid in adopted:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        kill_all(adopted)
         for pid in adopted:
             try:
                 os.waitpid(pid, os.WNOHANG)

@@ -225,13 +225,18 @@ def children() -> list[int]:
     return found
 
 
-def kill_below(*first: int) -> None:
-    """Kill ``first`` and every child of this process, in rounds (a killed parent hands its children on)."""
-    for pid in [*first, *children()]:
+def kill_all(pids) -> None:
+    """SIGKILL each of ``pids``; one that has already gone is no error."""
+    for pid in pids:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def kill_below(*first: int) -> None:
+    """Kill ``first`` and every child of this process, in rounds (a killed parent hands its children on)."""
+    kill_all([*first, *children()])
     for _ in range(100):
         while True:  # reap
             try:
@@ -243,11 +248,7 @@ def kill_below(*first: int) -> None:
         left = children()
         if not left:
             return
-        for pid in left:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        kill_all(left)
         time.sleep(0.01)
 
 
