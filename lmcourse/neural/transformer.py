@@ -40,6 +40,7 @@ from torch import nn
 from lmcourse.data.vocabulary import BOS_ID
 from lmcourse.errors import UserError
 from lmcourse.neural.output import SoftmaxOutput
+from lmcourse.neural.rnn import embedding_dropout
 
 POSITIONS = ("learned", "sinusoidal")
 # (keys, values) of one layer, each (B, H, S, d); None where nothing is cached
@@ -59,6 +60,7 @@ class TransformerConfig:
     context: int = 128                 # positions a token can see (itself included)
     mlp_ratio: int = 4
     dropout: float = 0.1               # on the embeddings, the attention weights and each residual branch
+    embedding_dropout: float = 0.0     # probability of dropping a whole word's input embedding (Merity et al.)
     positions: str = "learned"         # learned or sinusoidal
     tie: bool = True                   # output weights = token embedding
     adaptive_cutoffs: tuple[int, ...] = ()   # adaptive softmax cluster boundaries; () = full softmax
@@ -79,8 +81,9 @@ class TransformerConfig:
         if self.d_model % self.heads:
             raise UserError(f"--heads {self.heads} does not divide --d-model {self.d_model}: each head gets "
                             "d_model / heads dimensions; pick a divisor")
-        if not (0 <= self.dropout < 1):
-            raise UserError(f"--dropout must be in [0, 1) (got {self.dropout})")
+        for name in ("dropout", "embedding_dropout"):
+            if not (0 <= getattr(self, name) < 1):
+                raise UserError(f"--{name.replace('_', '-')} must be in [0, 1) (got {getattr(self, name)})")
         if self.positions not in POSITIONS:
             raise UserError(f"unknown --positions {self.positions!r}: use one of {', '.join(POSITIONS)}")
         if self.positions == "sinusoidal" and self.d_model % 2:
@@ -265,7 +268,9 @@ class TransformerLanguageModel(SoftmaxOutput, nn.Module):
         positions = torch.arange(start, start + ids.size(1), device=ids.device)
         table = (self.position_embedding(positions) if self.config.positions == "learned"
                  else self.position_table[positions])                      # (T, D)
-        return self.dropout(self.embed_up(self.token_embedding(ids)) + table)
+        weight = embedding_dropout(self.token_embedding.weight, self.config.embedding_dropout,
+                                   self.training)                          # (V, E), some rows zeroed
+        return self.dropout(self.embed_up(F.embedding(ids, weight)) + table)
 
     def run_blocks(self, x: torch.Tensor, cache: list[LayerCache] | None,
                    need_weights: bool = False) -> tuple[torch.Tensor, list[LayerCache], list]:
