@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from lmcourse.data.vocabulary import BOS_ID
 from lmcourse.errors import UserError
 from lmcourse.neural import by_hand
-from lmcourse.neural.rnn import CELLS, RecurrentLayer, RNNConfig, RNNLanguageModel
+from lmcourse.neural.rnn import CELLS, RecurrentLayer, RNNConfig, RNNLanguageModel, embedding_dropout
 
 KINDS = sorted(CELLS)
 TOLERANCE = {torch.float64: 1e-10, torch.float32: 1e-5}
@@ -92,6 +92,21 @@ def test_every_distribution_sums_to_one_and_never_predicts_bos(options, seed):
     assert torch.all(log_p[..., BOS_ID] == float("-inf"))
     targets = torch.randint(3, 23, (2, 5))
     assert torch.allclose(model.target_log_probs(hidden, targets), log_p.gather(-1, targets[..., None])[..., 0])
+
+
+@given(p=st.floats(0.05, 0.9), seed=st.integers(0, 2**16))
+def test_embedding_dropout_is_masking_the_embedding_matrix(p, seed):
+    """Dropping looked-up rows gives what masking the whole (V, E) matrix gives (Merity et al.'s way), with
+    the same random draws: a dropped word is zero at every occurrence, a kept one scaled by 1 / (1 - p)."""
+    embedding = torch.nn.Embedding(30, 4)
+    ids = torch.randint(0, 30, (3, 7), generator=torch.Generator().manual_seed(seed))
+    torch.manual_seed(seed)
+    dropped = embedding_dropout(embedding, ids, p, training=True)
+    torch.manual_seed(seed)
+    keep = torch.empty(30).bernoulli_(1 - p) / (1 - p)
+    expected = torch.nn.functional.embedding(ids, embedding.weight * keep[:, None])
+    torch.testing.assert_close(dropped, expected, rtol=0, atol=0)
+    assert torch.equal(embedding_dropout(embedding, ids, p, training=False), embedding(ids))
 
 
 def test_tied_weights_are_one_matrix_and_the_last_layer_has_emb_units():

@@ -218,6 +218,7 @@ def test_attention_maps_are_per_layer_and_head_and_causal():
     ({"context": 0}, "--context must be at least 1"),
     ({"dropout": 1.0}, "--dropout must be in [0, 1)"),
     ({"dropout": -0.1}, "--dropout must be in [0, 1)"),
+    ({"embedding_dropout": 1.0}, "--embedding-dropout must be in [0, 1)"),
     ({"positions": "rotary"}, "unknown --positions"),
     ({"tie": True, "adaptive_cutoffs": (8,)}, "cannot be combined"),
     ({"stride": 11}, "--stride must be between"),

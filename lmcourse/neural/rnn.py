@@ -164,13 +164,16 @@ def locked_dropout(x: torch.Tensor, p: float, training: bool, variational: bool)
     return x * mask
 
 
-def embedding_dropout(weight: torch.Tensor, p: float, training: bool) -> torch.Tensor:
-    """Drop whole words: zero a random subset of the embedding's rows, scale the rest by 1/(1-p)
-    (Gal & Ghahramani 2016; Merity et al. 2018)."""
+def embedding_dropout(embedding: nn.Embedding, ids: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """The embeddings of ids (B, T) -> (B, T, E), with whole words dropped: a random subset of the
+    vocabulary has its rows zeroed (every occurrence of such a word in the batch), the rest are scaled by
+    1/(1-p) (Gal & Ghahramani 2016; Merity et al. 2018). The mask is drawn over the vocabulary, but only the
+    looked-up rows are multiplied: the same result as masking the (V, E) matrix, at the cost of the batch."""
+    vectors = embedding(ids)                                                  # (B, T, E)
     if not training or p == 0:
-        return weight
-    mask = weight.new_empty(weight.size(0), 1).bernoulli_(1 - p) / (1 - p)   # (V, 1)
-    return weight * mask
+        return vectors
+    keep = vectors.new_empty(embedding.num_embeddings).bernoulli_(1 - p) / (1 - p)   # (V,)
+    return vectors * keep[ids].unsqueeze(-1)                                  # (B, T, E)
 
 
 # -- the language model ------------------------------------------------------------------------------------
@@ -252,8 +255,7 @@ class RNNLanguageModel(SoftmaxOutput, nn.Module):
     def encode(self, inputs: torch.Tensor, state: list[State]) -> tuple[torch.Tensor, list[State]]:
         """ids (B, T) and the state before them -> the last layer's outputs (B, T, H_out), the new state."""
         c = self.config
-        weight = embedding_dropout(self.embedding.weight, c.embedding_dropout, self.training)
-        x = F.embedding(inputs, weight)                                       # (B, T, E)
+        x = embedding_dropout(self.embedding, inputs, c.embedding_dropout, self.training)   # (B, T, E)
         x = locked_dropout(x, c.dropout, self.training, c.variational)
         new_state = []
         for layer, layer_state in zip(self.layers, state):

@@ -268,9 +268,9 @@ class TransformerLanguageModel(SoftmaxOutput, nn.Module):
         positions = torch.arange(start, start + ids.size(1), device=ids.device)
         table = (self.position_embedding(positions) if self.config.positions == "learned"
                  else self.position_table[positions])                      # (T, D)
-        weight = embedding_dropout(self.token_embedding.weight, self.config.embedding_dropout,
-                                   self.training)                          # (V, E), some rows zeroed
-        return self.dropout(self.embed_up(F.embedding(ids, weight)) + table)
+        words = embedding_dropout(self.token_embedding, ids, self.config.embedding_dropout,
+                                  self.training)                           # (B, T, E), some words zeroed
+        return self.dropout(self.embed_up(words) + table)
 
     def run_blocks(self, x: torch.Tensor, cache: list[LayerCache] | None,
                    need_weights: bool = False) -> tuple[torch.Tensor, list[LayerCache], list]:
