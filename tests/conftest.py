@@ -12,11 +12,14 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from lmcourse.hugepages import without_numpy_hugepage_advice
+
 # Property tests: no per-example deadline (a loaded 2-core CI machine must not turn slowness into failures);
 # in CI, the same examples every run (reproducible), and no example database written into the checkout.
 settings.register_profile("lmcourse", deadline=None)
 settings.register_profile("ci", deadline=None, derandomize=True, database=None)
 settings.load_profile("ci" if os.environ.get("CI") else "lmcourse")
+without_numpy_hugepage_advice()  # as the lmcourse command does (see lmcourse/hugepages.py)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Reference figures measured beside the project (never copied into it): ../shared/reference.

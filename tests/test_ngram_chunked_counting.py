@@ -18,9 +18,8 @@ from lmcourse.ngram.chunked_counting import (
     merge_runs,
     parse_memory,
     sentence_chunks,
-    sorted_counts,
 )
-from lmcourse.ngram.counting import sorted_unique
+from lmcourse.ngram.counting import sort_with_order, sorted_unique
 
 FIELDS = ("keys", "counts", "suffix", "starts_with_bos")
 
@@ -54,10 +53,26 @@ def test_chunked_counting_equals_counting_in_memory(sentences, order, memory, tm
     assert list(folder.iterdir()) == []  # the temporary files are gone
 
 
+def sorted_run(keys: np.ndarray):
+    """A run as the counting makes one; each key's 'suffix' is a function of the key, as an N-gram's is."""
+    distinct, counts = np.unique(np.asarray(keys, dtype=np.int64), return_counts=True)
+    return distinct, counts, distinct * 7 % 13
+
+
 @settings(max_examples=100, deadline=None)
-@given(keys=st.lists(st.integers(0, 2**40), max_size=200))
-def test_sorted_unique_is_numpys_unique(keys):
-    keys = np.array(keys, dtype=np.int64)
+@given(keys=st.lists(st.integers(0, 2**62), max_size=200), small=st.booleans())
+def test_sort_with_order_sorts_and_gives_the_permutation(keys, small):
+    keys = np.array(keys, dtype=np.int64) >> (40 if small else 0)  # small keys: packed with their positions
+    ordered, order = sort_with_order(keys)
+    np.testing.assert_array_equal(ordered, np.sort(keys))
+    np.testing.assert_array_equal(keys[order], ordered)
+    np.testing.assert_array_equal(np.sort(order), np.arange(len(keys)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(keys=st.lists(st.integers(0, 2**62), max_size=200), small=st.booleans())
+def test_sorted_unique_is_numpys_unique(keys, small):
+    keys = np.array(keys, dtype=np.int64) >> (40 if small else 0)
     distinct, inverse, counts = sorted_unique(keys)
     want = np.unique(keys, return_inverse=True, return_counts=True)
     for got, expected in zip((distinct, inverse, counts), want):
@@ -68,25 +83,26 @@ def test_sorted_unique_is_numpys_unique(keys):
 @settings(max_examples=100, deadline=None)
 @given(runs=st.lists(st.lists(st.integers(0, 50), max_size=30), max_size=6))
 def test_merging_runs_sums_equal_keys(runs):
-    sorted_runs = [sorted_counts(np.array(run, dtype=np.int64)) for run in runs]
-    keys, counts = merge_runs(sorted_runs)
+    keys, counts, suffix = merge_runs([sorted_run(run) for run in runs])
     everything = np.array([key for run in runs for key in run], dtype=np.int64)
     want_keys, want_counts = np.unique(everything, return_counts=True)
     np.testing.assert_array_equal(keys, want_keys)
     np.testing.assert_array_equal(counts, want_counts)
+    np.testing.assert_array_equal(suffix, want_keys * 7 % 13)  # each key keeps its own suffix
 
 
 def test_runs_spill_to_disk_and_merge_back(tmp_path):
     rng = np.random.default_rng(0)
     batches = [rng.integers(0, 5_000, size=2_000) for _ in range(12)]
-    merger = RunMerger(tmp_path, budget=16 * 3_000, name="test")
+    merger = RunMerger(tmp_path, budget=24 * 3_000, name="test")
     for batch in batches:
-        merger.add(*sorted_counts(batch))
+        merger.add(sorted_run(batch))
     assert len(merger.spilled) >= 4  # the budget held fewer runs than were added
-    keys, counts = merger.table()
+    keys, counts, suffix = merger.table()
     want_keys, want_counts = np.unique(np.concatenate(batches), return_counts=True)
     np.testing.assert_array_equal(keys, want_keys)
     np.testing.assert_array_equal(counts, want_counts)
+    np.testing.assert_array_equal(suffix, want_keys * 7 % 13)
 
 
 @settings(max_examples=100, deadline=None)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from lmcourse import __version__
 from lmcourse.errors import UserError
+from lmcourse.hugepages import without_numpy_hugepage_advice
 
 COMMAND_MODULES = ["baselines", "compare", "data", "finetune", "grade", "ngram", "pairs", "sample", "train"]
 
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    without_numpy_hugepage_advice()  # first touches of large arrays were 10-25x slower with it (see the module)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

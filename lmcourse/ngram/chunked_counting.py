@@ -7,12 +7,13 @@ of memory near 100-200M words. This module gives exactly the same tables (keys, 
 
     for k = 2 .. N:
         pass 1  for each chunk of whole sentences: the keys of its k-grams, sorted, equal keys summed
-                -> a sorted *run* (keys, counts); runs that outgrow their share of the budget are merged
-                into one and written to a temporary folder (a *spill*)
-                merge all runs -> the sorted table of order k (keys, counts)
-        pass 2  for each chunk again: the row of each of its k-grams in that table (one searchsorted of
-                the chunk's sorted distinct keys), which gives the table's suffixes and, kept per chunk
-                (in memory, or on disk when they do not fit), the context rows order k+1 is keyed by.
+                -> a sorted *run* (keys, counts, suffixes); runs that outgrow their share of the budget
+                are merged into one and written to a temporary folder (a *spill*). The chunk keeps its
+                distinct keys and, for each k-gram, which of them it is (in memory, or on disk when they
+                do not fit)
+                merge all runs -> the sorted table of order k (keys, counts, suffixes)
+        then    for each chunk: its distinct keys looked up in the table (one searchsorted) give the row
+                of each of its k-grams: the context rows order k+1 is keyed by.
 
 Chunks hold whole sentences (an N-gram never crosses a sentence boundary), so each chunk is padded and counted
 on its own. Merging runs sums the counts of equal keys; a merge that does not fit is done key range by key
@@ -38,13 +39,12 @@ from lmcourse.ngram.counting import (
     ngram_keys,
     padded_stream,
     run_starts,
-    sortable,
     sorted_unique,
     unigram_table,
 )
 
 BYTES_PER_POSITION = 96  # the working arrays of one chunk, per token (keys, sort order, inverse, rows, ...)
-BYTES_PER_RUN_ENTRY = 16  # a run holds an int64 key and an int64 count per distinct N-gram
+BYTES_PER_RUN_ENTRY = 24  # a run holds an int64 key, count and suffix per distinct N-gram
 MIN_CHUNK_TOKENS = 1
 
 
@@ -116,25 +116,21 @@ def chunk_stream(tokens: np.ndarray, sentence_starts: np.ndarray, chunk: tuple[i
 
 
 # -- runs and their merge --------------------------------------------------------------------------------
-def sorted_counts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A run: the sorted distinct keys and how often each occurs (a sort, no inverse needed)."""
-    ordered = np.sort(sortable(keys)).astype(np.int64, copy=False)
-    starts = run_starts(ordered)
-    return ordered[starts], np.diff(np.append(starts, len(ordered))).astype(np.int64)
+Run = tuple[np.ndarray, np.ndarray, np.ndarray]  # sorted distinct keys, their counts, their suffixes
 
 
-def merge_runs(runs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    """One sorted run from several: keys in order, the counts of equal keys summed. A stable sort of the
-    concatenation is a merge (timsort finds the runs and merges them)."""
+def merge_runs(runs: list[Run]) -> Run:
+    """One sorted run from several: keys in order, the counts of equal keys summed (equal keys are the same
+    N-gram, so they have the same suffix). A stable sort of the concatenation is a merge (timsort finds the
+    runs and merges them)."""
     if not runs:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    keys = np.concatenate([run[0] for run in runs])
-    counts = np.concatenate([run[1] for run in runs])
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    keys, counts, suffix = (np.concatenate([run[i] for run in runs]) for i in range(3))
     order = np.argsort(keys, kind="stable")
     keys, counts = keys[order], counts[order]
     starts = run_starts(keys)
     summed = np.add.reduceat(counts, starts) if len(keys) else counts
-    return keys[starts], summed
+    return keys[starts], summed, suffix[order[starts]]
 
 
 class RunMerger:
@@ -142,25 +138,24 @@ class RunMerger:
 
     def __init__(self, folder: Path, budget: int, name: str):
         self.folder, self.budget, self.name = folder, budget, name
-        self.in_memory: list[tuple[np.ndarray, np.ndarray]] = []
+        self.in_memory: list[Run] = []
         self.held = 0
         self.spilled: list[Path] = []
 
-    def add(self, keys: np.ndarray, counts: np.ndarray) -> None:
-        self.in_memory.append((keys, counts))
-        self.held += BYTES_PER_RUN_ENTRY * len(keys)
+    def add(self, run: Run) -> None:
+        self.in_memory.append(run)
+        self.held += BYTES_PER_RUN_ENTRY * len(run[0])
         if self.held > self.budget:
             self.spill()
 
     def spill(self) -> None:
-        keys, counts = merge_runs(self.in_memory)
         path = self.folder / f"{self.name}-run{len(self.spilled)}.npy"
-        np.save(path, np.stack([keys, counts]))
+        np.save(path, np.stack(merge_runs(self.in_memory)))
         self.spilled.append(path)
         self.in_memory, self.held = [], 0
 
-    def table(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every run merged: the order's sorted distinct keys and their counts."""
+    def table(self) -> Run:
+        """Every run merged: the order's sorted distinct keys, their counts and suffixes."""
         if not self.spilled:
             return merge_runs(self.in_memory)
         if self.in_memory:
@@ -168,7 +163,7 @@ class RunMerger:
         return merge_files(self.spilled, self.budget)
 
 
-def merge_files(paths: list[Path], budget: int) -> tuple[np.ndarray, np.ndarray]:
+def merge_files(paths: list[Path], budget: int) -> Run:
     """Merge run files key range by key range, each range read from every file (about ``budget`` bytes)."""
     total = sum(np.load(path, mmap_mode="r").shape[1] for path in paths)
     pieces = max(int(np.ceil(BYTES_PER_RUN_ENTRY * total / budget)), 1)
@@ -176,19 +171,17 @@ def merge_files(paths: list[Path], budget: int) -> tuple[np.ndarray, np.ndarray]
                                       for path in paths]))
     splitters = np.unique(samples[(np.arange(1, pieces) * len(samples)) // pieces]) if pieces > 1 else []
     bounds = [None, *splitters, None]
-    keys_out, counts_out = [], []
+    pieces_out = []
     for low, high in zip(bounds[:-1], bounds[1:]):
         runs = []
         for path in paths:
             run = np.load(path, mmap_mode="r")  # opened per range: only this range's pages are read
             lo = 0 if low is None else int(np.searchsorted(run[0], low))
             hi = run.shape[1] if high is None else int(np.searchsorted(run[0], high))
-            runs.append((np.array(run[0, lo:hi]), np.array(run[1, lo:hi])))
+            runs.append(tuple(np.array(run[i, lo:hi]) for i in range(3)))
             del run
-        keys, counts = merge_runs(runs)
-        keys_out.append(keys)
-        counts_out.append(counts)
-    return np.concatenate(keys_out), np.concatenate(counts_out)
+        pieces_out.append(merge_runs(runs))
+    return tuple(np.concatenate([piece[i] for piece in pieces_out]) for i in range(3))
 
 
 # -- all orders ------------------------------------------------------------------------------------------
@@ -201,40 +194,38 @@ def count_in_chunks(tokens: np.ndarray, sentence_starts: np.ndarray, order: int,
     V = int(vocab_size)
     chunk_tokens = max(memory // (2 * BYTES_PER_POSITION), MIN_CHUNK_TOKENS)
     chunks = sentence_chunks(sentence_starts, chunk_tokens)
-    rows_bytes = 2 * 8 * (len(tokens) + len(sentence_starts))  # this order's and the next one's rows
+    rows_bytes = 2 * 8 * (len(tokens) + len(sentence_starts))  # a chunk's rows, or its distinct keys + inverse
     tables = {1: unigram_table(tokens, V)}
     with tempfile.TemporaryDirectory(prefix="lmcourse-counts-", dir=folder) as temporary:
         store = Store(Path(temporary), on_disk=rows_bytes > memory // 4)
         for k in range(2, order + 1):
             tables[k] = count_order(tokens, sentence_starts, chunks, store, tables[k - 1], k, V, memory,
                                     Path(temporary))
-            for index in range(len(chunks)):
-                store.drop(f"rows{k - 1}-{index}")  # order k+1 is keyed by order k's rows only
     return tables
 
 
 def count_order(tokens, sentence_starts, chunks, store: Store, lower: OrderTable, k: int, V: int, memory: int,
                 folder: Path) -> OrderTable:
-    """One order's table from the chunks (pass 1: runs merged), then each chunk's rows in it (pass 2)."""
-
-    def rows_before(index: int, padded: np.ndarray) -> np.ndarray:
-        return padded if k == 2 else store.get(f"rows{k - 1}-{index}")  # order 1's row is the word id
-
+    """One order's table from the chunks' runs merged (pass 1), then each chunk's rows in it."""
     merger = RunMerger(folder, memory // 4, f"order{k}")
     for index, chunk in enumerate(chunks):
         padded, depth = chunk_stream(tokens, sentence_starts, chunk)
-        keys, _ = ngram_keys(padded, depth, rows_before(index, padded), k, V)
-        merger.add(*sorted_counts(keys))
-    keys, counts = merger.table()
-    suffix = np.empty(len(keys), dtype=np.int64)
+        previous = padded if k == 2 else store.get(f"rows{k - 1}-{index}")  # order 1's row is the word id
+        store.drop(f"rows{k - 1}-{index}")  # order k+1 is keyed by order k's rows only
+        chunk_keys, ends = ngram_keys(padded, depth, previous, k, V)
+        distinct, inverse, counts = sorted_unique(chunk_keys)
+        suffix = np.empty(len(distinct), dtype=np.int64)
+        suffix[inverse] = previous[ends]  # the (k-1)-gram ending at the same position
+        merger.add((distinct, counts, suffix))
+        store.put(f"distinct{k}-{index}", distinct)
+        store.put(f"inverse{k}-{index}", inverse.astype(np.int32 if len(distinct) < 2**31 else np.int64))
+    keys, counts, suffix = merger.table()
     for index, chunk in enumerate(chunks):
         padded, depth = chunk_stream(tokens, sentence_starts, chunk)
-        previous = rows_before(index, padded)
-        chunk_key, ends = ngram_keys(padded, depth, previous, k, V)
-        distinct, inverse, _ = sorted_unique(chunk_key)
-        rows = np.searchsorted(keys, distinct)[inverse]  # the row in the order's table of each k-gram
-        suffix[rows] = previous[ends]  # the (k-1)-gram ending at the same position
+        rows = np.searchsorted(keys, store.get(f"distinct{k}-{index}"))  # chunk's distinct key -> table row
         rows_here = np.full(len(padded), SENTENCE_TOO_SHORT, dtype=np.int64)
-        rows_here[ends] = rows
+        rows_here[depth >= k - 1] = rows[store.get(f"inverse{k}-{index}")]
+        store.drop(f"distinct{k}-{index}")
+        store.drop(f"inverse{k}-{index}")
         store.put(f"rows{k}-{index}", rows_here)
     return OrderTable(k, keys, counts, suffix, lower.starts_with_bos[keys // V], V)
