@@ -16,7 +16,7 @@ of memory near 100-200M words. This module gives exactly the same tables (keys, 
                 of each of its k-grams: the context rows order k+1 is keyed by.
 
 Chunks hold whole sentences (an N-gram never crosses a sentence boundary), so each chunk is padded and counted
-on its own. Merging runs sums the counts of equal keys; a merge that does not fit is done key range by key
+on its own; it is padded once, and its padded ids and depths are kept (as int32 and one byte) for every order. Merging runs sums the counts of equal keys; a merge that does not fit is done key range by key
 range, reading only that range of each run file.
 
 References: Heafield et al. 2013, "Scalable Modified Kneser-Ney Language Model Estimation" (KenLM's lmplz:
@@ -44,6 +44,7 @@ from lmcourse.ngram.counting import (
 )
 
 BYTES_PER_POSITION = 96  # the working arrays of one chunk, per token (keys, sort order, inverse, rows, ...)
+BYTES_STORED_PER_POSITION = 9  # kept between passes: padded id (int32), depth (uint8), rows or inverse (int32)
 BYTES_PER_RUN_ENTRY = 24  # a run holds an int64 key, count and suffix per distinct N-gram
 MIN_CHUNK_TOKENS = 1
 
@@ -194,22 +195,31 @@ def count_in_chunks(tokens: np.ndarray, sentence_starts: np.ndarray, order: int,
     V = int(vocab_size)
     chunk_tokens = max(memory // (2 * BYTES_PER_POSITION), MIN_CHUNK_TOKENS)
     chunks = sentence_chunks(sentence_starts, chunk_tokens)
-    rows_bytes = 2 * 8 * (len(tokens) + len(sentence_starts))  # a chunk's rows, or its distinct keys + inverse
+    positions = len(tokens) + len(sentence_starts)
     tables = {1: unigram_table(tokens, V)}
     with tempfile.TemporaryDirectory(prefix="lmcourse-counts-", dir=folder) as temporary:
-        store = Store(Path(temporary), on_disk=rows_bytes > memory // 4)
+        store = Store(Path(temporary), on_disk=BYTES_STORED_PER_POSITION * positions > memory // 2)
+        for index, chunk in enumerate(chunks):  # padded once: every order reads the same chunks (depths
+            # beyond the order change nothing: capped, they fit a byte)
+            padded, depth = chunk_stream(tokens, sentence_starts, chunk)
+            store.put(f"padded-{index}", padded.astype(np.int32))
+            store.put(f"depth-{index}", np.minimum(depth, order).astype(np.uint8 if order < 256 else np.int32))
         for k in range(2, order + 1):
-            tables[k] = count_order(tokens, sentence_starts, chunks, store, tables[k - 1], k, V, memory,
-                                    Path(temporary))
+            tables[k] = count_order(len(chunks), store, tables[k - 1], k, V, memory, Path(temporary))
     return tables
 
 
-def count_order(tokens, sentence_starts, chunks, store: Store, lower: OrderTable, k: int, V: int, memory: int,
+def narrow(rows: np.ndarray, size: int) -> np.ndarray:
+    """Row numbers below ``size`` as int32 where they fit (half the bytes kept between passes)."""
+    return rows.astype(np.int32) if size < 2**31 else rows
+
+
+def count_order(num_chunks: int, store: Store, lower: OrderTable, k: int, V: int, memory: int,
                 folder: Path) -> OrderTable:
     """One order's table from the chunks' runs merged (pass 1), then each chunk's rows in it."""
     merger = RunMerger(folder, memory // 4, f"order{k}")
-    for index, chunk in enumerate(chunks):
-        padded, depth = chunk_stream(tokens, sentence_starts, chunk)
+    for index in range(num_chunks):
+        padded, depth = store.get(f"padded-{index}"), store.get(f"depth-{index}")
         previous = padded if k == 2 else store.get(f"rows{k - 1}-{index}")  # order 1's row is the word id
         store.drop(f"rows{k - 1}-{index}")  # order k+1 is keyed by order k's rows only
         chunk_keys, ends = ngram_keys(padded, depth, previous, k, V)
@@ -218,12 +228,12 @@ def count_order(tokens, sentence_starts, chunks, store: Store, lower: OrderTable
         suffix[inverse] = previous[ends]  # the (k-1)-gram ending at the same position
         merger.add((distinct, counts, suffix))
         store.put(f"distinct{k}-{index}", distinct)
-        store.put(f"inverse{k}-{index}", inverse.astype(np.int32 if len(distinct) < 2**31 else np.int64))
+        store.put(f"inverse{k}-{index}", narrow(inverse, len(distinct)))
     keys, counts, suffix = merger.table()
-    for index, chunk in enumerate(chunks):
-        padded, depth = chunk_stream(tokens, sentence_starts, chunk)
-        rows = np.searchsorted(keys, store.get(f"distinct{k}-{index}"))  # chunk's distinct key -> table row
-        rows_here = np.full(len(padded), SENTENCE_TOO_SHORT, dtype=np.int64)
+    for index in range(num_chunks):
+        depth = store.get(f"depth-{index}")
+        rows = narrow(np.searchsorted(keys, store.get(f"distinct{k}-{index}")), len(keys))  # -> table row
+        rows_here = np.full(len(depth), SENTENCE_TOO_SHORT, dtype=rows.dtype)
         rows_here[depth >= k - 1] = rows[store.get(f"inverse{k}-{index}")]
         store.drop(f"distinct{k}-{index}")
         store.drop(f"inverse{k}-{index}")

@@ -165,7 +165,7 @@ def ngram_keys(padded: np.ndarray, depth: np.ndarray, previous_rows: np.ndarray,
     """The key (context row * V + word) of every k-gram of a padded stream, and the position it ends at.
     ``previous_rows[p]`` is the row, in the table of order k-1, of the (k-1)-gram ending at position p."""
     ends = np.flatnonzero(depth >= k - 1)  # positions where a k-gram ends
-    return previous_rows[ends - 1] * V + padded[ends], ends
+    return np.multiply(previous_rows[ends - 1], V, dtype=np.int64) + padded[ends], ends
 
 
 def in_memory_bytes(num_tokens: int, num_sentences: int) -> int:
