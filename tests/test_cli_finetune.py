@@ -4,6 +4,7 @@ that ``classify`` reads, and one-line errors (exit 2) for bad input."""
 from __future__ import annotations
 
 import pytest
+import torch
 from cli_checks import refused, run_json
 from conftest import requires_corpus
 
@@ -81,8 +82,25 @@ def test_bad_finetune_and_classify_input_is_refused_in_one_line(capsys, pretrain
         capsys, ["finetune", "--checkpoint", str(pretrained), "--pooling", "first"])
     assert "--epochs must be at least 1" in refused(capsys, ["finetune", "--checkpoint", str(pretrained),
                                                              "--epochs", "0"])
+    assert "--network-dropout must be in [0, 1)" in refused(
+        capsys, ["finetune", "--checkpoint", str(pretrained), "--network-dropout", "1.5"])
     assert "no classifier.pt" in refused(capsys, ["classify", "--checkpoint", str(pretrained), "good"])
     assert "the text is empty" in refused(capsys, ["classify", "--checkpoint", str(pretrained), "  "])
     (tmp_path / "file").write_text("x")
     assert "is a file" in refused(capsys, ["finetune", "--checkpoint", str(pretrained), "--out",
                                            str(tmp_path / "file")])
+
+
+@requires_corpus("movie_reviews")
+def test_network_dropout_rebuilds_the_network_with_the_same_weights(pretrained):
+    from lmcourse.neural.classify import network_for
+
+    original, model, _ = network_for(pretrained)
+    rebuilt, _, _ = network_for(pretrained, dropout=0.25)
+    assert rebuilt.config.dropout == 0.25 and original.config.dropout == model.config.dropout != 0.25
+    weights = original.state_dict()
+    assert all(torch.equal(weights[name], value) for name, value in rebuilt.state_dict().items())
+    assert {m.p for m in rebuilt.modules() if isinstance(m, torch.nn.Dropout)} == {0.25}
+    scratch, _, _ = network_for(pretrained, from_scratch=True, dropout=0.25)
+    assert scratch.config.dropout == 0.25
+    assert not torch.equal(scratch.state_dict()["token_embedding.weight"], weights["token_embedding.weight"])

@@ -29,6 +29,7 @@ Accuracy comes with a 95% bootstrap interval over test documents (:mod:`lmcourse
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -59,6 +60,7 @@ class FineTuneConfig:
     batch: int = 16                # documents per step
     train_windows: int = 4         # windows per document in a training step (all of them when evaluating)
     dropout: float = 0.1           # on the pooled vector, before the head
+    network_dropout: float = -1.0  # the network's own dropout while fine-tuning; -1 keeps its training value
     clip: float = 1.0
     seed: int = 0
 
@@ -66,6 +68,9 @@ class FineTuneConfig:
         for name in ("epochs", "batch", "train_windows"):
             if getattr(self, name) < 1:
                 raise UserError(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(self, name)})")
+        if not (self.network_dropout == -1 or 0 <= self.network_dropout < 1):
+            raise UserError(f"--network-dropout must be in [0, 1), or -1 for the network's own (got "
+                            f"{self.network_dropout})")
         if self.lr < 0 or not (0 <= self.dropout < 1) or not (0 <= self.warmup < 1):
             raise UserError(f"--lr must be >= 0, --dropout and --warmup in [0, 1) (got {self.lr}, {self.dropout}, "
                             f"{self.warmup})")
@@ -290,16 +295,23 @@ def classification_figures(labels: np.ndarray, probabilities: np.ndarray, names:
             "correct": (predictions == labels).astype(int).tolist()}   # per document: paired comparisons
 
 
-def network_for(location, from_scratch: bool = False, seed: int = 0):
+def network_for(location, from_scratch: bool = False, seed: int = 0, dropout: float = -1.0):
     """(the network saved in a training folder, its :class:`NeuralLanguageModel`, whether it is causal);
-    ``from_scratch``: the same network with fresh weights (drawn with ``seed``)."""
+    ``from_scratch``: the same network with fresh weights (drawn with ``seed``); ``dropout`` >= 0: the
+    same network built with that dropout (dropout has no weights, so the pre-trained ones load unchanged)."""
     from lmcourse.neural.model import NeuralLanguageModel
 
     model = NeuralLanguageModel.from_checkpoint(location)
-    network = model.module
+    network, config = model.module, model.config
+    if dropout >= 0:
+        config = dataclasses.replace(config, dropout=dropout)
     if from_scratch:
         torch.manual_seed(seed)
-        network = type(network)(model.config)
+        network = type(network)(config)
+    elif dropout >= 0:
+        weights, device = network.state_dict(), next(network.parameters()).device
+        network = type(network)(config).to(device)
+        network.load_state_dict(weights)
     return network, model, getattr(model.config, "causal", True)
 
 

@@ -49,7 +49,7 @@ def windows_of(documents, vocab, context: int) -> list[list[np.ndarray]]:
 def train_and_test(location, task, train, valid, test, config: FineTuneConfig, from_scratch: bool = False,
                    progress_bar: bool = True) -> tuple[DocumentClassifier, dict]:
     """Fine-tune the network of ``location`` on ``train`` (best epoch on ``valid``) and score ``test``."""
-    network, model, causal = network_for(location, from_scratch, config.seed)
+    network, model, causal = network_for(location, from_scratch, config.seed, config.network_dropout)
     check_pooling(config.pooling, causal)
     classifier = DocumentClassifier(network, len(task.labels), config.pooling, config.dropout)
 
