@@ -113,8 +113,11 @@ def cli(out: Path, *extra: str) -> list[str]:
 
 def start_and_stop(out: Path, how: int, rows: int = 4) -> subprocess.CompletedProcess:
     """Start a tiny comparison, send ``how`` once ``rows`` rows are saved, return the finished process."""
+    # SIGINT back to its default in the child: a suite started in the background by a non-interactive shell
+    # (`cmd &`) inherits SIGINT ignored, and Python then installs no KeyboardInterrupt handler
     process = subprocess.Popen(cli(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
         try:
