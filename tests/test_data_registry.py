@@ -169,10 +169,9 @@ def test_folder_corpus_read_as_ids_equals_reading_sentences(tmp_path_factory, tr
         (folder / f"{name}.txt").write_text("".join(line + seps[i % len(seps)] for i, line in enumerate(lines)),
                                             encoding="utf-8", newline="")
     raw = sources.read_split_files(folder, SPLIT_FILES)
-    blocks, file_blocks = sources.line_blocks, sources.text_blocks
+    blocks = sources.line_blocks
     with pytest.MonkeyPatch.context() as patch:  # small blocks: many block boundaries in a small file
         patch.setattr(sources, "line_blocks", lambda text: blocks(text, block_chars=block))
-        patch.setattr(sources, "text_blocks", lambda path: file_blocks(path, block_bytes=block))
         if raw.splits["train"] is None:
             with pytest.raises(UserError, match="has no train split"):
                 load_folder_corpus(folder, min_count=min_count, use_cache=False)
@@ -188,29 +187,6 @@ def test_folder_corpus_read_as_ids_equals_reading_sentences(tmp_path_factory, tr
             assert a.tokens.dtype == b.tokens.dtype and a.sentence_starts.dtype == b.sentence_starts.dtype
             assert a.tokens.tolist() == b.tokens.tolist()
             assert a.sentence_starts.tolist() == b.sentence_starts.tolist()
-
-
-@settings(max_examples=100, deadline=None)
-@given(text=st.text(st.sampled_from("ab \u00e9\r\n\u2028\ufeff"), max_size=80), block=st.integers(1, 50),
-       bad=st.sampled_from([b"", b"\xff", b"\x00"]), where=st.floats(0, 1))
-def test_a_file_read_in_blocks_is_the_file_read_whole(tmp_path_factory, text, block, bad, where):
-    """text_blocks: whole lines, joined the very text read_text gives, and the same error (line and byte)."""
-    from lmcourse.data import sources
-
-    data = text.encode("utf-8")
-    cut = data.rfind(b"\n", 0, int(where * len(data))) + 1  # a bad byte put at a line start: valid UTF-8 around
-    path = tmp_path_factory.mktemp("blocks") / "f.txt"
-    path.write_bytes(data[:cut] + bad + data[cut:])
-    try:
-        whole = sources.read_text(path)
-    except UserError as error:
-        with pytest.raises(UserError) as in_blocks:
-            list(sources.text_blocks(path, block_bytes=block))
-        assert str(in_blocks.value) == str(error)
-        return
-    pieces = list(sources.text_blocks(path, block_bytes=block))
-    assert "".join(pieces) == whole
-    assert all(piece.endswith("\n") for piece in pieces[:-1])
 
 
 @pytest.mark.parametrize("split, mark", [("train", "<s>"), ("valid", "</s>")])

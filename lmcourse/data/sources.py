@@ -187,60 +187,24 @@ def read_text(path: Path) -> str:
     """
     try:
         data = path.read_bytes()
+    except PermissionError:
+        raise UserError(f"cannot read {path}: permission denied; make it readable (chmod a+r)") from None
     except OSError as error:
-        raise unreadable(path, error) from None
-    return decode_checked(path, data, first=True)
-
-
-def text_blocks(path: Path, block_bytes: int = 1 << 24) -> Iterator[str]:
-    """The text :func:`read_text` gives, as consecutive blocks of whole lines of about ``block_bytes`` bytes
-    (each ends after a ``\n``; the last may not): the file is never held whole, as bytes or as text. The same
-    checks, the same one-line errors, with the line and byte counted from the start of the file."""
-    try:
-        file = path.open("rb")
-    except OSError as error:
-        raise unreadable(path, error) from None
-    with file:
-        pending, offset, line = b"", 0, 1
-        while True:
-            more = file.read(block_bytes)
-            data = pending + more
-            if not more:  # the end of the file: what is left is the last block
-                if data:
-                    yield decode_checked(path, data, first=offset == 0, offset=offset, line=line)
-                return
-            cut = data.rfind(b"\n") + 1  # a block ends after its last line end
-            if cut == 0:  # no line end yet: read on
-                pending = data
-                continue
-            yield decode_checked(path, data[:cut], first=offset == 0, offset=offset, line=line)
-            offset, line, pending = offset + cut, line + data.count(b"\n", 0, cut), data[cut:]
-
-
-def unreadable(path: Path, error: OSError) -> UserError:
-    if isinstance(error, PermissionError):
-        return UserError(f"cannot read {path}: permission denied; make it readable (chmod a+r)")
-    return UserError(f"cannot read {path}: {error.strerror or error}; check the file")
-
-
-def decode_checked(path: Path, data: bytes, first: bool, offset: int = 0, line: int = 1) -> str:
-    """``data`` (the file's bytes from byte ``offset``, line ``line`` on) as UTF-8 text, or the one-line error
-    for UTF-16, a NUL byte or bytes that are not UTF-8; ``first``: the file's start (a byte-order mark there)."""
-    if first and data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise UserError(f"cannot read {path}: {error.strerror or error}; check the file") from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise UserError(f"{path} is UTF-16 (it starts with a UTF-16 byte-order mark): convert it to UTF-8, "
                         "e.g. `iconv -f UTF-16 -t UTF-8`")
     nul = data.find(b"\0")
     if nul >= 0:
-        raise UserError(f"{path} line {line - 1 + _line_of(data, nul)} (byte {offset + nul}) holds a NUL byte: the "
-                        "file is UTF-16 or binary, not UTF-8 text; convert it, e.g. `iconv -f UTF-16 -t UTF-8`")
+        raise UserError(f"{path} line {_line_of(data, nul)} (byte {nul}) holds a NUL byte: the file is "
+                        "UTF-16 or binary, not UTF-8 text; convert it, e.g. `iconv -f UTF-16 -t UTF-8`")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        where = (f"line {line - 1 + _line_of(data, error.start)}, byte {offset + error.start} "
-                 f"(0x{data[error.start]:02x})")
+        where = f"line {_line_of(data, error.start)}, byte {error.start} (0x{data[error.start]:02x})"
         raise UserError(f"{path} is not UTF-8: {where}; convert it to UTF-8, "
                         "e.g. `iconv -f latin1 -t UTF-8`") from None
-    return text.removeprefix("\ufeff") if first else text
+    return text.removeprefix("\ufeff")
 
 
 def _line_of(data: bytes, offset: int) -> int:
@@ -298,7 +262,7 @@ def line_file_ids(path: Path, ids: Mapping[str, int], default: int | None = None
     lookups run in C (``map``), so a dict whose ``__missing__`` numbers new words sees Python once per word type.
     """
     id_blocks, length_blocks = [], []
-    for words in (words for text in text_blocks(path) for words in line_blocks(text)):
+    for words in line_blocks(read_text(path)):
         looked_up = map(ids.__getitem__, words) if default is None else map(ids.get, words, repeat(default))
         block = np.fromiter(looked_up, dtype=np.int32, count=len(words))
         is_end = block == LINE_END_ID
