@@ -16,8 +16,9 @@ of memory near 100-200M words. This module gives exactly the same tables (keys, 
                 of each of its k-grams: the context rows order k+1 is keyed by.
 
 Chunks hold whole sentences (an N-gram never crosses a sentence boundary), so each chunk is padded and counted
-on its own; it is padded once, and its padded ids and depths are kept (as int32 and one byte) for every order. Merging runs sums the counts of equal keys; a merge that does not fit is done key range by key
-range, reading only that range of each run file.
+on its own; it is padded once, and its padded ids and depths are kept (as int32 and one byte) for every order.
+Merging runs sums the counts of equal keys; a merge that does not fit is done key range by key range, reading
+only that range of each run file.
 
 References: Heafield et al. 2013, "Scalable Modified Kneser-Ney Language Model Estimation" (KenLM's lmplz:
 streaming, sorting with a memory budget); Knuth, TAOCP vol. 3, sec. 5.4 (external sorting by merging runs).

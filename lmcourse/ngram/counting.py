@@ -109,13 +109,6 @@ def unigram_table(tokens: np.ndarray, vocab_size: int) -> OrderTable:
                       np.arange(vocab_size) == BOS_ID, vocab_size)
 
 
-def sortable(keys: np.ndarray) -> np.ndarray:
-    """The keys in the narrowest integer type that holds them: sorting 4-byte keys is cheaper than 8-byte."""
-    if len(keys) and 0 <= keys.min() and keys.max() < 2**32:
-        return keys.astype(np.uint32)
-    return keys
-
-
 def run_starts(sorted_keys: np.ndarray) -> np.ndarray:
     """Positions where a new key begins in a sorted array (its distinct keys are ``sorted_keys[starts]``)."""
     first = np.ones(len(sorted_keys), dtype=bool)
@@ -136,7 +129,7 @@ def sort_with_order(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         packed |= np.arange(len(keys), dtype=np.int64)
         packed.sort()
         return packed >> position_bits, packed & ((1 << position_bits) - 1)
-    order = np.argsort(sortable(keys))
+    order = np.argsort(keys)  # keys too wide to carry their positions
     return keys[order], order
 
 
