@@ -21,6 +21,8 @@ from lmcourse.neural.classify import (
     document_ids,
     document_windows,
     fine_tune,
+    layer_depths,
+    layer_groups,
     linear_schedule,
     masked_mean,
     pool,
@@ -138,6 +140,38 @@ def test_probabilities_sum_to_one_and_the_schedule_warms_up_then_decays():
     decay = factors[9:]                                  # from the peak down, by 1/90 a step: the last is 1/90
     assert decay[0] == decay[1] == 1 and decay[-1] == pytest.approx(1 / 90)
     assert all(later < earlier for earlier, later in zip(decay[1:], decay[2:]))
+
+
+@pytest.mark.parametrize("kind", ["causal", "bidirectional"])
+def test_layer_decay_gives_the_head_lr_and_each_layer_below_one_more_factor(kind):
+    if kind == "causal":   # two blocks: depths 0 (embeddings), 1, 2 (blocks), 3 (final norm, head)
+        body = TransformerLanguageModel(TransformerConfig(vocab_size=V, layers=2, heads=2, d_model=16, context=8))
+    else:
+        body = MaskedTransformer(MaskedLMConfig(vocab_size=V + 1, layers=2, heads=2, d_model=16, context=8))
+    classifier = DocumentClassifier(body, classes=2)
+    depths = layer_depths(classifier)
+    prefix = "network." if kind == "causal" else "network.encoder."
+    assert depths[prefix + "token_embedding.weight"] == depths[prefix + "position_embedding.weight"] == 0
+    assert depths[prefix + "blocks.0.attention.qkv.weight"] == 1 and depths[prefix + "blocks.1.mlp.up.bias"] == 2
+    assert depths[prefix + "final_norm.weight"] == depths["head.weight"] == 3
+    groups = layer_groups(classifier, lr=1e-3, decay=0.5)
+    assert [group["lr"] for group in groups] == pytest.approx([1e-3 / 8, 1e-3 / 4, 1e-3 / 2, 1e-3])
+    in_groups = [id(p) for group in groups for p in group["params"]]
+    assert sorted(in_groups) == sorted(id(p) for p in classifier.parameters())   # each parameter once
+    plain = layer_groups(classifier, lr=1e-3, decay=1.0)
+    assert all(group["lr"] == 1e-3 for group in plain)
+
+
+def test_layer_decay_below_one_keeps_the_embeddings_closer_to_their_pre_trained_values():
+    moved = {}
+    for decay in (1.0, 0.1):
+        body = network()
+        before = body.token_embedding.weight.detach().clone()
+        classifier = DocumentClassifier(body, classes=2)
+        fine_tune(classifier, separable_task(32, 0), separable_task(16, 1),
+                  FineTuneConfig(epochs=1, lr=3e-3, batch=8, layer_decay=decay), progress_bar=False)
+        moved[decay] = (body.token_embedding.weight.detach() - before).abs().max().item()
+    assert 0 < moved[0.1] < moved[1.0] / 5
 
 
 def test_a_balanced_subset_has_as_many_of_each_class():

@@ -19,7 +19,8 @@ from lmcourse.cli.output import emit, log
 from lmcourse.errors import UserError
 
 OPTIONS = {"pooling": str, "epochs": int, "lr": float, "weight_decay": float, "batch": int, "train_windows": int,
-           "dropout": float, "network_dropout": float, "seed": int}
+           "dropout": float, "network_dropout": float, "layer_decay": float,
+           "seed": int}
 HELP = {"pooling": "mean (default), last (causal networks) or first (a masked LM's encoder)",
         "epochs": "passes over the labelled documents (default 4)",
         "lr": "learning rate (default 3e-4; 3e-3 with --head-only)", "weight_decay": "AdamW's (default 0.01)",
@@ -27,7 +28,9 @@ HELP = {"pooling": "mean (default), last (causal networks) or first (a masked LM
         "train_windows": "windows of each document read in a training step (default 4; all when scoring)",
         "dropout": "before the head (default 0.1)",
         "network_dropout": "the network's own dropout while fine-tuning (default: as it was trained; BERT fine-tunes "
-        "with 0.1)", "seed": "random seed (default 0)"}
+        "with 0.1)",
+        "layer_decay": "layer-wise learning-rate decay: block i of L learns at lr * decay^(L - i), the embeddings "
+        "at lr * decay^L ... (default 1: all at lr; ELECTRA fine-tunes with 0.8)", "seed": "random seed (default 0)"}
 
 
 def register(subparsers) -> None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import re
 import time
 from dataclasses import asdict, dataclass
 
@@ -61,6 +62,7 @@ class FineTuneConfig:
     train_windows: int = 4         # windows per document in a training step (all of them when evaluating)
     dropout: float = 0.1           # on the pooled vector, before the head
     network_dropout: float = -1.0  # the network's own dropout while fine-tuning; -1 keeps its training value
+    layer_decay: float = 1.0       # layer-wise learning-rate decay (1: every layer at lr; see layer_groups)
     clip: float = 1.0
     seed: int = 0
 
@@ -71,6 +73,8 @@ class FineTuneConfig:
         if not (self.network_dropout == -1 or 0 <= self.network_dropout < 1):
             raise UserError(f"--network-dropout must be in [0, 1), or -1 for the network's own (got "
                             f"{self.network_dropout})")
+        if not 0 < self.layer_decay <= 1:
+            raise UserError(f"--layer-decay must be in (0, 1] (got {self.layer_decay}): 1 trains every layer at --lr")
         if self.lr < 0 or not (0 <= self.dropout < 1) or not (0 <= self.warmup < 1):
             raise UserError(f"--lr must be >= 0, --dropout and --warmup in [0, 1) (got {self.lr}, {self.dropout}, "
                             f"{self.warmup})")
@@ -178,6 +182,33 @@ def check_pooling(pooling: str, causal: bool) -> None:
 
 
 # -- training --------------------------------------------------------------------------------------------
+LAYER = re.compile(r"(?:^|\.)(?:blocks|layers)\.(\d+)\.")   # a Transformer's blocks, a recurrent net's layers
+
+
+def layer_depths(classifier: DocumentClassifier) -> dict[str, int]:
+    """Each parameter's depth: 0 for the embeddings, i + 1 for block (or recurrent layer) i, L + 1 for what
+    comes after the last of the L blocks (the final norm, the head)."""
+    names = [name for name, _ in classifier.named_parameters()]
+    blocks = {name: int(match.group(1)) for name in names if (match := LAYER.search(name))}
+    top = max(blocks.values(), default=-1) + 2
+    return {name: blocks[name] + 1 if name in blocks else 0 if "embed" in name else top for name in names}
+
+
+def layer_groups(classifier: DocumentClassifier, lr: float, decay: float) -> list[dict]:
+    """AdamW parameter groups with layer-wise learning-rate decay: a parameter at depth d of a network whose
+    top is at depth L + 1 learns at lr * decay^(L + 1 - d), so the head learns at lr, the last block at
+    lr * decay, ..., the embeddings at lr * decay^(L + 1): the lower layers, the more general features, move
+    least (Howard & Ruder 2018, ULMFiT's discriminative fine-tuning; Clark et al. 2020, ELECTRA, appendix)."""
+    depths = layer_depths(classifier)
+    top = max(depths.values(), default=0)
+    by_depth: dict[int, list] = {}
+    for name, parameter in classifier.named_parameters():
+        if parameter.requires_grad:
+            by_depth.setdefault(depths[name], []).append(parameter)
+    return [{"params": params, "lr": lr * decay ** (top - depth), "base_lr": lr * decay ** (top - depth)}
+            for depth, params in sorted(by_depth.items())]
+
+
 def linear_schedule(step: int, total: int, warmup: float) -> float:
     """The learning-rate factor: linear warm-up over ``warmup`` of the steps, then linear decay to 0."""
     warm = max(int(warmup * total), 1)
@@ -211,7 +242,8 @@ def fine_tune(classifier: DocumentClassifier, train: tuple[list, np.ndarray], va
     documents, labels = train
     rng = np.random.default_rng(config.seed)
     torch.manual_seed(config.seed)
-    optimizer = torch.optim.AdamW(classifier.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW(layer_groups(classifier, config.learning_rate, config.layer_decay),
+                                  weight_decay=config.weight_decay)
     steps_per_epoch = math.ceil(len(documents) / config.batch)
     total, step, log = config.epochs * steps_per_epoch, 0, []
     best = (-1.0, copy.deepcopy(classifier.state_dict()))
@@ -223,7 +255,7 @@ def fine_tune(classifier: DocumentClassifier, train: tuple[list, np.ndarray], va
         for first in range(0, len(documents), config.batch):
             picked = order[first:first + config.batch]
             for group in optimizer.param_groups:
-                group["lr"] = config.learning_rate * linear_schedule(step, total, config.warmup)
+                group["lr"] = group["base_lr"] * linear_schedule(step, total, config.warmup)
             logits = classifier(sample_windows([documents[i] for i in picked], config.train_windows, rng))
             loss = F.cross_entropy(logits.float(), torch.from_numpy(labels[picked]).to(logits.device))
             optimizer.zero_grad(set_to_none=True)
