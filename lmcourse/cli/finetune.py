@@ -29,8 +29,8 @@ HELP = {"pooling": "mean (default), last (causal networks) or first (a masked LM
         "dropout": "before the head (default 0.1)",
         "network_dropout": "the network's own dropout while fine-tuning (default: as it was trained; BERT fine-tunes "
         "with 0.1)",
-        "layer_decay": "layer-wise learning-rate decay: block i of L learns at lr * decay^(L - i), the embeddings "
-        "at lr * decay^L ... (default 1: all at lr; ELECTRA fine-tunes with 0.8)", "seed": "random seed (default 0)"}
+        "layer_decay": "layer-wise learning-rate decay: the head learns at lr, block i of L (0 = the lowest) at "
+        "lr * decay^(L - i), the embeddings at lr * decay^(L + 1) (default 1: all at lr; ELECTRA uses 0.8)", "seed": "random seed (default 0)"}
 
 
 def register(subparsers) -> None:
