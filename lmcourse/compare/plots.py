@@ -59,7 +59,8 @@ def perplexity_axes(figure, axes, results: dict, title: str, xlabel: str, ylabel
     axes.set_xlabel(xlabel)
     axes.set_ylabel(ylabel)
     axes.set_title(title)
-    axes.legend(fontsize=8)
+    # beside the axes, not on them: on a log scale the lines of a comparison fill every corner
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     figure.tight_layout()
     return figure
 
