@@ -84,6 +84,9 @@ def test_bad_finetune_and_classify_input_is_refused_in_one_line(capsys, pretrain
                                                              "--epochs", "0"])
     assert "--network-dropout must be in [0, 1)" in refused(
         capsys, ["finetune", "--checkpoint", str(pretrained), "--network-dropout", "1.5"])
+    for decay in ("0", "1.5", "nan"):
+        assert "--layer-decay must be in (0, 1]" in refused(
+            capsys, ["finetune", "--checkpoint", str(pretrained), "--layer-decay", decay])
     assert "no classifier.pt" in refused(capsys, ["classify", "--checkpoint", str(pretrained), "good"])
     assert "the text is empty" in refused(capsys, ["classify", "--checkpoint", str(pretrained), "  "])
     (tmp_path / "file").write_text("x")

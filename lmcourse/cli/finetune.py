@@ -19,8 +19,7 @@ from lmcourse.cli.output import emit, log
 from lmcourse.errors import UserError
 
 OPTIONS = {"pooling": str, "epochs": int, "lr": float, "weight_decay": float, "batch": int, "train_windows": int,
-           "dropout": float, "network_dropout": float, "layer_decay": float,
-           "seed": int}
+           "dropout": float, "network_dropout": float, "layer_decay": float, "seed": int}
 HELP = {"pooling": "mean (default), last (causal networks) or first (a masked LM's encoder)",
         "epochs": "passes over the labelled documents (default 4)",
         "lr": "learning rate (default 3e-4; 3e-3 with --head-only)", "weight_decay": "AdamW's (default 0.01)",
@@ -30,7 +29,8 @@ HELP = {"pooling": "mean (default), last (causal networks) or first (a masked LM
         "network_dropout": "the network's own dropout while fine-tuning (default: as it was trained; BERT fine-tunes "
         "with 0.1)",
         "layer_decay": "layer-wise learning-rate decay: the head learns at lr, block i of L (0 = the lowest) at "
-        "lr * decay^(L - i), the embeddings at lr * decay^(L + 1) (default 1: all at lr; ELECTRA uses 0.8)", "seed": "random seed (default 0)"}
+        "lr * decay^(L - i), the embeddings at lr * decay^(L + 1) (default 1: all at lr; ELECTRA uses 0.8)",
+        "seed": "random seed (default 0)"}
 
 
 def register(subparsers) -> None:
